@@ -1,0 +1,166 @@
+"""The `isadei` command: one subcommand per job, each a thin call into composer or bot.
+
+Imports happen inside each command so `isadei parse` does not pay for torch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+
+def cmd_parse(args: argparse.Namespace) -> None:
+    from composer.request import parse
+
+    request = parse(args.text)
+    if args.json:
+        print(json.dumps(request.to_json(), ensure_ascii=False))
+    else:
+        for name, value in request.to_json().items():
+            print(f"{name:>15}: {value}")
+
+
+def cmd_styles(args: argparse.Namespace) -> None:
+    from composer.styles import format_catalogue
+
+    print(format_catalogue())
+
+
+def cmd_compose(args: argparse.Namespace) -> None:
+    from composer.pipeline import compose_to_files
+
+    rendered = compose_to_files(args.text, Path(args.out), seed=args.seed, progress=True)
+    for path in rendered.paths():
+        print(path)
+
+
+def cmd_corpus(args: argparse.Namespace) -> None:
+    from composer.corpus import build_cache
+
+    build_cache(workers=args.workers)
+
+
+def cmd_train(args: argparse.Namespace) -> None:
+    from composer.train import TrainConfig, train
+
+    config = TrainConfig(
+        out_dir=Path(args.out),
+        max_minutes=args.minutes,
+        device=args.device,
+        seed=args.seed,
+        resume=not args.fresh,
+    )
+    if args.tiny:
+        config = config.tiny()
+    train(config)
+
+
+def cmd_sample(args: argparse.Namespace) -> None:
+    from composer.sample import sample_to_midi
+
+    for path in sample_to_midi(
+        style=args.style, n=args.n, out_dir=Path(args.out), seed=args.seed,
+        temperature=args.temperature, top_p=args.top_p, bars=args.bars,
+    ):
+        print(path)
+
+
+def cmd_eval(args: argparse.Namespace) -> None:
+    from composer.evaluate import evaluate
+
+    evaluate(n_samples=args.n, out=Path(args.out), songs_per_style=args.songs)
+
+
+def cmd_bench(args: argparse.Namespace) -> None:
+    from bot.bench import run_benchmarks
+
+    run_benchmarks(queue=args.queue, out=Path(args.out))
+
+
+def cmd_bot(args: argparse.Namespace) -> None:
+    from bot.app import main
+
+    main()
+
+
+def cmd_worker(args: argparse.Namespace) -> None:
+    from bot.worker import main
+
+    main()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="isadei", description="Isadei composes music on request.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("parse", help="show how a request is understood")
+    p.add_argument("text")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=cmd_parse)
+
+    p = sub.add_parser("styles", help="list the style catalogue")
+    p.set_defaults(func=cmd_styles)
+
+    p = sub.add_parser("compose", help="compose a song: MIDI, MP3, sheet music, JSON")
+    p.add_argument("text", nargs="?", default="a folk song")
+    p.add_argument("--out", default="out")
+    p.add_argument("--seed", type=int, default=None)
+    p.set_defaults(func=cmd_compose)
+
+    p = sub.add_parser("corpus", help="rebuild the training-data cache from music21's corpus")
+    p.add_argument("--workers", type=int, default=2)
+    p.set_defaults(func=cmd_corpus)
+
+    p = sub.add_parser("train", help="train the LSTM; writes weights/")
+    p.add_argument("--out", default="weights")
+    p.add_argument("--minutes", type=float, default=60.0, help="wall-clock budget")
+    p.add_argument("--device", default="auto", help="auto, cpu or cuda")
+    p.add_argument("--seed", type=int, default=1337)
+    p.add_argument("--fresh", action="store_true", help="ignore an existing checkpoint")
+    p.add_argument("--tiny", action="store_true", help="a minutes-long smoke run")
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("sample", help="sample tunes from the model as MIDI files")
+    p.add_argument("--style", default="folk")
+    p.add_argument("--n", type=int, default=8)
+    p.add_argument("--out", default="samples")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--temperature", type=float, default=1.0)
+    p.add_argument("--top-p", type=float, default=0.95)
+    p.add_argument("--bars", type=int, default=16)
+    p.set_defaults(func=cmd_sample)
+
+    p = sub.add_parser("eval", help="held-out likelihood and generated-vs-human statistics")
+    p.add_argument("--n", type=int, default=300, help="sampled tunes")
+    p.add_argument("--songs", type=int, default=20, help="composed songs per style")
+    p.add_argument("--out", default="weights/metrics.json")
+    p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("bench", help="speed benchmarks; prints numbers and writes JSON")
+    p.add_argument("--queue", action="store_true", help="also benchmark the job queue")
+    p.add_argument("--out", default="bench/results.json")
+    p.set_defaults(func=cmd_bench)
+
+    p = sub.add_parser("bot", help="run the Telegram bot (polling)")
+    p.set_defaults(func=cmd_bot)
+
+    p = sub.add_parser("worker", help="run a composing worker against ISADEI_REDIS_URL")
+    p.set_defaults(func=cmd_worker)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    try:
+        args.func(args)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except ValueError as error:  # bad input: a clear message, not a traceback
+        print(f"isadei: {error}", file=sys.stderr)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

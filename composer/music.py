@@ -1,0 +1,120 @@
+"""The plain data every stage passes around: meters, notes, chords, bars, tunes.
+
+Time is counted in ticks: TICKS_PER_QUARTER per quarter note, a grid that holds
+sixteenths, eighth-note triplets and sixteenth-note triplets exactly.
+Pitches are MIDI numbers (None is a rest). Chord roots are pitch classes relative to
+the tonic (0 = I, 7 = V), so the same chord label works in every key.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+TICKS_PER_QUARTER = 12
+CHORD_QUALITIES = ("maj", "min", "dim", "dom7")
+MODES = ("major", "minor")
+
+
+@dataclass(frozen=True)
+class Meter:
+    numerator: int
+    denominator: int
+
+    @property
+    def name(self) -> str:
+        return f"{self.numerator}/{self.denominator}"
+
+    @property
+    def bar_ticks(self) -> int:
+        return self.numerator * 4 * TICKS_PER_QUARTER // self.denominator
+
+    @property
+    def is_compound(self) -> bool:
+        return self.denominator == 8 and self.numerator % 3 == 0 and self.numerator > 3
+
+    @property
+    def beat_ticks(self) -> int:
+        """The felt beat: a dotted quarter in 6/8, 9/8, 12/8; else the written unit."""
+        unit = 4 * TICKS_PER_QUARTER // self.denominator
+        return unit * 3 if self.is_compound else unit
+
+    @property
+    def beats(self) -> int:
+        return self.bar_ticks // self.beat_ticks
+
+    def strong_beats(self) -> list[int]:
+        """Tick offsets of the strong beats in a bar (downbeat, and mid-bar in 4 beats)."""
+        if self.beats == 4:
+            return [0, 2 * self.beat_ticks]
+        return [0]
+
+    @staticmethod
+    def parse(text: str) -> Meter:
+        top, bottom = text.split("/")
+        return Meter(int(top), int(bottom))
+
+
+@dataclass(frozen=True)
+class Note:
+    pitch: int | None  # MIDI number; None is a rest
+    ticks: int
+
+
+@dataclass(frozen=True)
+class Chord:
+    root: int  # pitch class relative to the tonic, 0..11
+    quality: str  # one of CHORD_QUALITIES
+
+    @property
+    def name(self) -> str:
+        return f"{self.root}{self.quality}"
+
+    def pitch_classes(self, tonic: int = 0) -> tuple[int, ...]:
+        """Absolute pitch classes of the chord in a key whose tonic is `tonic`."""
+        steps = {"maj": (0, 4, 7), "min": (0, 3, 7), "dim": (0, 3, 6), "dom7": (0, 4, 7, 10)}
+        return tuple((tonic + self.root + s) % 12 for s in steps[self.quality])
+
+    @staticmethod
+    def parse(name: str) -> Chord:
+        for quality in CHORD_QUALITIES:
+            if name.endswith(quality):
+                return Chord(int(name[: -len(quality)]), quality)
+        raise ValueError(f"not a chord name: {name!r}")
+
+
+@dataclass
+class Bar:
+    notes: list[Note]
+    chords: list[tuple[int, Chord]] = field(default_factory=list)  # (tick offset, chord)
+
+    @property
+    def ticks(self) -> int:
+        return sum(n.ticks for n in self.notes)
+
+    def chord_at(self, tick: int) -> Chord | None:
+        current = None
+        for offset, chord in self.chords:
+            if offset <= tick:
+                current = chord
+        return current
+
+
+@dataclass
+class Tune:
+    """One real or generated tune: a melody in bars, cut into parts (A, B, ...)."""
+
+    id: str
+    title: str
+    style: str
+    meter: Meter
+    tonic: int  # pitch class of the key's tonic
+    mode: str  # "major" | "minor"
+    parts: list[list[Bar]]
+    pickup_ticks: int = 0  # the leading rest that pads an anacrusis to a full bar
+
+    @property
+    def bars(self) -> list[Bar]:
+        return [bar for part in self.parts for bar in part]
+
+    def melody(self) -> list[Note]:
+        return [note for bar in self.bars for note in bar.notes]
