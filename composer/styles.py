@@ -78,3 +78,64 @@ def get_style(style_id: str) -> Style:
         raise ValueError(
             f"unknown style {style_id!r}; choose one of: {', '.join(STYLES)}"
         ) from None
+
+
+# How people name each style, in English and Russian (see composer.instruments.alias_pattern:
+# "~" = any Russian case ending, "*" = any ending). The request parser reads these.
+STYLE_ALIASES: dict[str, tuple[str, ...]] = {
+    "folk": ("folk", "folk song", "folksong", "folk tune", "folk music", "народн~", "фолк~",
+             "фольклор~", "частушк~", "хоровод~"),
+    "ballad": ("ballad", "баллад~", "romance", "романс~", "serenade", "серенад~", "love song",
+               "песн~ о любви", "песн~ про любовь"),
+    "lullaby": ("lullaby", "lullabies", "cradle song", "berceuse", "колыбельн~", "баю-бай",
+                "баюшки", "баю-баюшки"),
+    "waltz": ("waltz", "valse", "вальс~", "вальсок~", "вальсочек", "вальсочк~"),
+    "march": ("march", "quickstep", "марш~", "маршик~"),
+    "jig": ("jig", "double jig", "джиг~", "жиг~"),
+    "slip-jig": ("slip jig", "slipjig", "слип-джиг~", "слип жиг~", "9/8"),
+    "reel": ("reel", "рил~", "рилл~"),
+    "hornpipe": ("hornpipe", "хорнпайп~", "хорнпайпа", "sailor's hornpipe", "матросск~ танец",
+                 "матросск~ танц~"),
+    "strathspey": ("strathspey", "стратспей~", "стратспе~"),
+    "air": ("air", "slow air", "эйр~", "lament", "плач~"),
+    "chorale": ("chorale", "hymn", "гимн~", "хорал~", "psalm", "псалом", "псалм~"),
+    "chinese-folk": ("chinese", "china", "chinese folk", "китайск~", "китай~"),
+}
+
+# Display names: English; Russian nominative, accusative; Russian gender ("m"/"f").
+STYLE_LABELS: dict[str, tuple[str, str, str, str]] = {
+    "folk": ("folk song", "народная песня", "народную песню", "f"),
+    "ballad": ("ballad", "баллада", "балладу", "f"),
+    "lullaby": ("lullaby", "колыбельная", "колыбельную", "f"),
+    "waltz": ("waltz", "вальс", "вальс", "m"),
+    "march": ("march", "марш", "марш", "m"),
+    "jig": ("jig", "джига", "джигу", "f"),
+    "slip-jig": ("slip jig", "слип-джига", "слип-джигу", "f"),
+    "reel": ("reel", "рил", "рил", "m"),
+    "hornpipe": ("hornpipe", "хорнпайп", "хорнпайп", "m"),
+    "strathspey": ("strathspey", "стратспей", "стратспей", "m"),
+    "air": ("slow air", "медленная мелодия", "медленную мелодию", "f"),
+    "chorale": ("chorale", "хорал", "хорал", "m"),
+    "chinese-folk": ("Chinese folk song", "китайская народная песня", "китайскую народную песню",
+                     "f"),
+}
+
+
+def format_catalogue() -> str:
+    """The catalogue as a plain-text table, for `isadei styles`."""
+    header = ("id", "description", "meters", "tempo (bpm)", "form", "melody / chords / bass")
+    rows = [header]
+    for s in STYLES.values():
+        low, high = s.tempo_range
+        instruments = f"{s.melody_instrument} / {s.chord_instrument} / {s.bass_instrument}"
+        if s.drums:
+            instruments += " + drums"
+        rows.append((s.id, s.description, ", ".join(s.meters),
+                     f"{low}-{high} ({s.default_tempo})", s.form, instruments))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+             for row in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    lines.append("")
+    lines.append("Tempo counts felt beats: a dotted quarter in 6/8 and 9/8. Default in brackets.")
+    return "\n".join(lines)

@@ -1,0 +1,229 @@
+"""Job records: every accepted request is a row in SQLite before the bot says "on it".
+
+States: queued → composing → rendering → sending → done | failed | cancelled.
+Sending is recorded per step (the file_id of the audio, the MIDI and the sheet once each is
+sent), so a job resumed after a restart sends only what is missing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+import sqlite3
+import time
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+QUEUED, COMPOSING, RENDERING, SENDING = "queued", "composing", "rendering", "sending"
+DONE, FAILED, CANCELLED = "done", "failed", "cancelled"
+ACTIVE = (QUEUED, COMPOSING, RENDERING, SENDING)
+FINISHED = (DONE, FAILED, CANCELLED)
+
+_JSON_FIELDS = ("request", "timings", "result")
+
+
+class DuplicateJob(Exception):
+    """The same Telegram message or tap was already accepted (an update delivered twice)."""
+
+
+@dataclass
+class Job:
+    id: str
+    source: str  # "m:<chat>:<message>", "cb:<callback id>", ...: one job per incoming update
+    user_id: int
+    chat_id: int
+    request: dict[str, Any]  # SongRequest.to_json() plus "text"
+    seed: int
+    chat_type: str = "private"
+    message_id: int | None = None  # the user's message, replied to
+    lang: str = "en"
+    song_key: str = ""  # same request + same seed = same song = same file_ids
+    parent_id: str | None = None  # the job whose button made this one
+    state: str = QUEUED
+    status_message_id: int | None = None
+    failures: int = 0
+    error: str | None = None
+    created_at: float = 0.0
+    started_at: float | None = None
+    finished_at: float | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+    result: dict[str, Any] | None = None  # what the compose task returned
+    audio_file_id: str | None = None  # set = audio sent
+    midi_file_id: str | None = None  # set = MIDI sent
+    sheet_file_id: str | None = None  # set = sheet music sent
+    audio_message_id: int | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.state in ACTIVE
+
+
+def new_job_id() -> str:
+    """Short enough for callback_data ("again:<id>" ≤ 64 bytes), unguessable enough."""
+    return "j" + secrets.token_hex(5)
+
+
+def song_key(request: dict[str, Any], seed: int) -> str:
+    """Identifies the song a request + seed makes (composing is deterministic)."""
+    data = {k: v for k, v in request.items() if k not in ("text", "notes", "seed")}
+    blob = json.dumps([data, seed], sort_keys=True, ensure_ascii=False)
+    return hashlib.sha1(blob.encode()).hexdigest()[:20]
+
+
+def percentile(values: list[float], q: float) -> float | None:
+    """Nearest-rank percentile (q in 0..100); None for no values."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = max(1, min(len(ordered), round(q / 100 * len(ordered) + 0.5)))
+    return ordered[rank - 1]
+
+
+class JobStore:
+    """Job records over sqlite3 (WAL). Used from the bot's event loop only: calls are short."""
+
+    def __init__(self, path: Path | str):
+        if str(path) != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+        self.db.row_factory = sqlite3.Row
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.execute("PRAGMA busy_timeout=5000")
+        columns = ", ".join(_column(f.name) for f in fields(Job))
+        self.db.execute(f"CREATE TABLE IF NOT EXISTS jobs ({columns})")
+        self.db.execute("CREATE INDEX IF NOT EXISTS jobs_user ON jobs (user_id, created_at)")
+        self.db.execute("CREATE INDEX IF NOT EXISTS jobs_state ON jobs (state, created_at)")
+        self.db.execute("CREATE INDEX IF NOT EXISTS jobs_song ON jobs (song_key)")
+
+    def close(self) -> None:
+        self.db.close()
+
+    # -- writing --
+
+    def create(self, job: Job) -> Job:
+        """Insert a new job; DuplicateJob if its source was seen before."""
+        job.created_at = job.created_at or time.time()
+        job.song_key = job.song_key or song_key(job.request, job.seed)
+        row = {f.name: _dump(f.name, getattr(job, f.name)) for f in fields(Job)}
+        names = ", ".join(row)
+        marks = ", ".join(f":{name}" for name in row)
+        try:
+            self.db.execute(f"INSERT INTO jobs ({names}) VALUES ({marks})", row)
+        except sqlite3.IntegrityError as error:
+            if "source" in str(error):
+                raise DuplicateJob(job.source) from None
+            raise
+        return job
+
+    def update(self, job_id: str, **changes: Any) -> Job:
+        """Set some fields of a job and return the job as it now is."""
+        if changes:
+            assignments = ", ".join(f"{name} = :{name}" for name in changes)
+            values = {name: _dump(name, value) for name, value in changes.items()}
+            self.db.execute(f"UPDATE jobs SET {assignments} WHERE id = :_id", {**values, "_id": job_id})
+        job = self.get(job_id)
+        assert job is not None, job_id
+        return job
+
+    def cancel_queued(self, user_id: int) -> list[Job]:
+        """Cancel the user's jobs that have not started yet; returns them."""
+        jobs = self._select("user_id = ? AND state = ?", (user_id, QUEUED))
+        now = time.time()
+        for job in jobs:
+            self.update(job.id, state=CANCELLED, finished_at=now)
+        return [self.update(job.id) for job in jobs]
+
+    # -- reading --
+
+    def get(self, job_id: str) -> Job | None:
+        rows = self._select("id = ?", (job_id,))
+        return rows[0] if rows else None
+
+    def active(self, user_id: int | None = None) -> list[Job]:
+        """Unfinished jobs, oldest first (all of them, or one user's)."""
+        marks = ", ".join("?" * len(ACTIVE))
+        if user_id is None:
+            return self._select(f"state IN ({marks})", ACTIVE)
+        return self._select(f"state IN ({marks}) AND user_id = ?", (*ACTIVE, user_id))
+
+    def created_since(self, user_id: int, since: float) -> list[Job]:
+        """The user's jobs created after `since` (cancelled ones do not count), oldest first."""
+        return self._select(
+            "user_id = ? AND created_at >= ? AND state != ?", (user_id, since, CANCELLED)
+        )
+
+    def position(self, job: Job) -> int:
+        """1 = first in line: unfinished jobs created before this one, plus one."""
+        marks = ", ".join("?" * len(ACTIVE))
+        (ahead,) = self.db.execute(
+            f"SELECT COUNT(*) FROM jobs WHERE state IN ({marks}) AND created_at < ?",
+            (*ACTIVE, job.created_at),
+        ).fetchone()
+        return ahead + 1
+
+    def recent_songs(self, user_id: int, limit: int = 20) -> list[Job]:
+        """The user's songs that have a Telegram file_id, newest first."""
+        rows = self.db.execute(
+            "SELECT * FROM jobs WHERE user_id = ? AND audio_file_id IS NOT NULL "
+            "ORDER BY created_at DESC LIMIT ?",
+            (user_id, limit),
+        ).fetchall()
+        return [_job(row) for row in rows]
+
+    def uploaded(self, key: str) -> Job | None:
+        """A finished job of the same song whose files Telegram already has."""
+        rows = self._select(
+            "song_key = ? AND state = ? AND audio_file_id IS NOT NULL AND midi_file_id IS NOT NULL "
+            "AND sheet_file_id IS NOT NULL AND result IS NOT NULL",
+            (key, DONE),
+        )
+        return rows[0] if rows else None
+
+    def stats(self, since: float) -> dict[str, Any]:
+        """Songs done and failed since `since`, queue length, latency p50/p95 in seconds."""
+        done = self._select("state = ? AND finished_at >= ?", (DONE, since))
+        latencies = [job.finished_at - job.created_at for job in done if job.finished_at]
+        (failed,) = self.db.execute(
+            "SELECT COUNT(*) FROM jobs WHERE state = ? AND finished_at >= ?", (FAILED, since)
+        ).fetchone()
+        active = self.active()
+        return {
+            "done": len(done),
+            "failed": failed,
+            "active": len(active),
+            "queued": sum(1 for job in active if job.state == QUEUED),
+            "p50": percentile(latencies, 50),
+            "p95": percentile(latencies, 95),
+        }
+
+    def _select(self, where: str, params: tuple = ()) -> list[Job]:
+        rows = self.db.execute(
+            f"SELECT * FROM jobs WHERE {where} ORDER BY created_at, rowid", params
+        ).fetchall()
+        return [_job(row) for row in rows]
+
+
+def _column(name: str) -> str:
+    if name == "id":
+        return "id TEXT PRIMARY KEY"
+    if name == "source":
+        return "source TEXT UNIQUE"
+    return name
+
+
+def _dump(name: str, value: Any) -> Any:
+    if name in _JSON_FIELDS and value is not None:
+        return json.dumps(value, ensure_ascii=False)
+    return value
+
+
+def _job(row: sqlite3.Row) -> Job:
+    data = dict(row)
+    for name in _JSON_FIELDS:
+        if data.get(name) is not None:
+            data[name] = json.loads(data[name])
+    data["timings"] = data.get("timings") or {}
+    return Job(**data)

@@ -1,0 +1,67 @@
+"""Settings of the bot and the job queue, read from the environment (DESIGN.md, Contracts)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+BOTFATHER_HELP = (
+    "isadei bot: TELEGRAM_BOT_TOKEN is not set.\n"
+    "Get a token from @BotFather in Telegram: send it /newbot, pick a name and a username,\n"
+    "and it answers with a token like 123456789:AAE...; then run\n"
+    "    TELEGRAM_BOT_TOKEN=123456789:AAE... isadei bot\n"
+    "(send /setinline to @BotFather too, so that '@yourbot folk song' works in any chat)."
+)
+
+
+def default_data_dir() -> Path:
+    """~/.local/share/isadei (or $XDG_DATA_HOME/isadei)."""
+    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(base) / "isadei"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
+
+    token: SecretStr | None = Field(None, validation_alias="TELEGRAM_BOT_TOKEN")
+    api_url: str | None = Field(None, validation_alias="TELEGRAM_API_URL")  # PTB base_url
+    file_url: str | None = Field(None, validation_alias="TELEGRAM_FILE_URL")  # PTB base_file_url
+    redis_url: str | None = Field(None, validation_alias="ISADEI_REDIS_URL")  # unset = embedded
+    data_dir: Path = Field(default_factory=default_data_dir, validation_alias="ISADEI_DATA_DIR")
+    admin_ids: Annotated[list[int], NoDecode] = Field([], validation_alias="ISADEI_ADMIN_IDS")
+
+    # Limits: each refusal is answered with a friendly "try again in ..." message.
+    max_active_per_user: int = Field(2, validation_alias="ISADEI_MAX_ACTIVE_PER_USER")
+    max_per_hour: int = Field(20, validation_alias="ISADEI_MAX_PER_HOUR")
+    queue_cap: int = Field(100, validation_alias="ISADEI_QUEUE_CAP")
+    # How many songs are composed at once (embedded: threads; distributed: worker capacity).
+    compose_slots: int = Field(1, validation_alias="ISADEI_COMPOSE_SLOTS")
+    retries: int = Field(1, validation_alias="ISADEI_RETRIES")  # a failed job is retried once
+    job_timeout_s: float = Field(600.0, validation_alias="ISADEI_JOB_TIMEOUT_S")
+    log_level: str = Field("INFO", validation_alias="ISADEI_LOG_LEVEL")
+
+    @field_validator("admin_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        """ISADEI_ADMIN_IDS="1,2 3" → [1, 2, 3]."""
+        if isinstance(value, str):
+            return [int(part) for part in value.replace(",", " ").split()]
+        if isinstance(value, int):
+            return [value]
+        return value
+
+    @property
+    def db_path(self) -> Path:
+        return self.data_dir / "jobs.sqlite3"
+
+    @property
+    def songs_dir(self) -> Path:
+        return self.data_dir / "songs"
+
+    @property
+    def embedded(self) -> bool:
+        return not self.redis_url

@@ -1,0 +1,752 @@
+"""Real music from music21's bundled corpus -> `Tune`s with style labels, cached.
+
+The folk collections (Essen, O'Neill's 1850, Ryan's Mammoth, Aird's Airs, misc folk)
+are ABC text: we split each file into tunes by its `X:` headers ourselves, read the
+headers from the raw text, and let music21 parse one tune at a time, so one broken
+tune is skipped (and counted by reason) instead of failing the whole build. The Bach
+chorales give the soprano as melody and the four voices' chords as labels; the folk
+tunes get chords from `composer.harmony`, learned on the chorales.
+
+Build once (about ten minutes on two cores), then everyone reads the cache:
+
+    python -c "from composer.corpus import build_cache; build_cache(workers=2)"
+    tunes = load_corpus()
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import random
+import re
+import time
+from collections import Counter
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+from composer.music import TICKS_PER_QUARTER, Bar, Chord, Meter, Note, Tune
+
+DATA_DIR = Path(__file__).parent / "data"
+CACHE_PATH = DATA_DIR / "corpus.jsonl.gz"
+STATS_PATH = DATA_DIR / "corpus_stats.json"
+HARMONY_PATH = DATA_DIR / "harmony.json"
+FIXTURE_PATH = Path(__file__).parent.parent / "tests" / "fixtures" / "tiny_corpus.jsonl.gz"
+
+COMMON_METERS = {"2/4", "3/4", "4/4", "2/2", "6/8", "9/8", "12/8", "3/8", "3/2", "6/4"}
+PITCH_RANGE = (40, 100)
+MIN_BARS = 4
+MAX_PARTS = 4
+CHUNK_TUNES = 60  # tunes per worker task: small enough to balance, big enough to amortise
+
+# Which ids each folk collection gets, and where its files live in music21's corpus.
+FOLK_COLLECTIONS = {
+    "essenFolksong": "essen",
+    "oneills1850": "oneills",
+    "ryansMammoth": "ryans",
+    "airdsAirs": "airds",
+    "miscFolk": "misc",
+}
+ESSEN_SKIP_BOOKS = ("test",)  # test0/test1/testd/teste: tiny test files, copies of other books
+
+# Styles whose real examples only come in some meters (a "jig" in 4/4 is not a jig).
+STYLE_METERS: dict[str, set[str]] = {
+    "jig": {"6/8"},
+    "slip-jig": {"9/8"},
+    "reel": {"4/4", "2/2", "2/4"},
+    "hornpipe": {"4/4", "2/2", "2/4"},
+    "strathspey": {"4/4", "2/2", "2/4"},
+    "march": {"2/4", "6/8", "4/4", "2/2"},
+    "waltz": {"3/4", "3/8"},
+}
+# Written in half-size note values (2/4 reels in sixteenths, 3/8 waltzes): doubling every
+# duration gives the same music in the style's usual meter, so the model sees one bar shape.
+DOUBLE_METER = {("reel", "2/4"): "4/4", ("hornpipe", "2/4"): "4/4",
+                ("strathspey", "2/4"): "4/4", ("waltz", "3/8"): "3/4"}
+
+
+class Skip(Exception):
+    """A tune we cannot use; the message is the reason it is counted under."""
+
+
+# ---------------------------------------------------------------- the row format
+
+def _bar_to_text(bar: Bar) -> str:
+    notes = " ".join(f"{'r' if n.pitch is None else n.pitch}:{n.ticks}" for n in bar.notes)
+    chords = " ".join(f"{offset}:{chord.name}" for offset, chord in bar.chords)
+    return f"{notes}|{chords}" if chords else notes
+
+
+def _bar_from_text(text: str) -> Bar:
+    notes_text, _, chords_text = text.partition("|")
+    notes = []
+    for item in notes_text.split():
+        pitch, ticks = item.split(":")
+        notes.append(Note(None if pitch == "r" else int(pitch), int(ticks)))
+    chords = []
+    for item in chords_text.split():
+        offset, name = item.split(":")
+        chords.append((int(offset), Chord.parse(name)))
+    return Bar(notes, chords)
+
+
+def tune_to_json(tune: Tune) -> dict:
+    """One cache row: bars as "pitch:ticks ...|offset:chord ..." strings ("r" is a rest)."""
+    return {
+        "id": tune.id,
+        "title": tune.title,
+        "style": tune.style,
+        "meter": tune.meter.name,
+        "tonic": tune.tonic,
+        "mode": tune.mode,
+        "pickup": tune.pickup_ticks,
+        "parts": [[_bar_to_text(bar) for bar in part] for part in tune.parts],
+    }
+
+
+def tune_from_json(obj: dict) -> Tune:
+    return Tune(
+        id=obj["id"],
+        title=obj["title"],
+        style=obj["style"],
+        meter=Meter.parse(obj["meter"]),
+        tonic=obj["tonic"],
+        mode=obj["mode"],
+        parts=[[_bar_from_text(text) for text in part] for part in obj["parts"]],
+        pickup_ticks=obj.get("pickup", 0),
+    )
+
+
+def write_tunes(tunes: list[Tune], path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with gzip.open(path, "wt", encoding="utf-8") as f:
+        for tune in tunes:
+            f.write(json.dumps(tune_to_json(tune), ensure_ascii=False, separators=(",", ":")))
+            f.write("\n")
+
+
+def load_corpus(path: Path | None = None) -> list[Tune]:
+    """All cached tunes (default: composer/data/corpus.jsonl.gz, written by build_cache)."""
+    path = Path(path) if path else CACHE_PATH
+    with gzip.open(path, "rt", encoding="utf-8") as f:
+        return [tune_from_json(json.loads(line)) for line in f if line.strip()]
+
+
+def split_of(tune_id: str) -> str:
+    """"train" | "valid" | "test" for a tune, fixed forever: 90/5/5 by a stable hash.
+
+    The bucket is int(sha1(tune_id)[:8], 16) % 100: 0-89 train, 90-94 valid, 95-99 test.
+    It depends only on the id (never on the order or the set of tunes), so every stage
+    and every future rebuild agree. Caveat: the same tune printed in two collections
+    (e.g. O'Neill's and Ryan's) has two ids and may land in two splits.
+    """
+    bucket = int(hashlib.sha1(tune_id.encode("utf-8")).hexdigest()[:8], 16) % 100
+    if bucket < 90:
+        return "train"
+    return "valid" if bucket < 95 else "test"
+
+
+# ---------------------------------------------------------------- ABC text
+
+@dataclass
+class RawTune:
+    """One tune's ABC text, cut from its file, with where it came from."""
+
+    source: str  # essen | oneills | ryans | airds | misc
+    book: str  # file stem, e.g. "han1", "0701-0720", "AcaciaReel"
+    number: str  # the X: field
+    text: str
+
+
+def split_abc(text: str) -> list[tuple[str, str]]:
+    """(X number, tune text) for every tune in an ABC file; file-level headers are dropped."""
+    tunes = []
+    for chunk in re.split(r"(?m)^(?=X:)", text):
+        if not chunk.startswith("X:"):
+            continue  # the file header before the first tune
+        number = chunk.splitlines()[0][2:].strip()
+        tunes.append((number, chunk))
+    return tunes
+
+
+def abc_headers(text: str) -> dict[str, list[str]]:
+    """Header fields (T, R, M, K, B, ...) of one tune, read up to and including K:."""
+    headers: dict[str, list[str]] = {}
+    for line in text.splitlines():
+        match = re.match(r"^([A-Za-z]):(.*)$", line)
+        if not match:
+            if headers.get("K"):
+                break
+            continue
+        field, value = match.group(1), match.group(2).strip().rstrip("]").strip()
+        headers.setdefault(field, []).append(value)
+        if field == "K":
+            break
+    return headers
+
+
+def parse_meter(text: str) -> Meter | None:
+    text = text.strip().split()[0] if text.strip() else ""
+    text = {"C": "4/4", "C|": "2/2"}.get(text, text)
+    if text not in COMMON_METERS:
+        return None
+    return Meter.parse(text)
+
+
+_PC = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11, "H": 11}
+_MINOR_MODES = ("m", "min", "minor", "aeo", "aeolian", "dor", "dorian", "phr", "phrygian",
+                "loc", "locrian")
+_MAJOR_MODES = ("", "maj", "major", "ion", "ionian", "mix", "mixolydian", "lyd", "lydian")
+
+
+def parse_key(text: str) -> tuple[int, str | None] | None:
+    """(tonic pitch class, "major"/"minor" or None when K: names no mode) from a K: field.
+
+    ionian/mixolydian/lydian count as major, aeolian/dorian/phrygian as minor, both with
+    the written tonic. German spellings (H, Es) occur in Essen.
+    """
+    match = re.match(r"^\s*([A-Ha-h])(#|b|is|es|s)?\s*([A-Za-z]*)", text)
+    if not match:
+        return None
+    letter, accidental, mode = match.group(1).upper(), match.group(2) or "", match.group(3)
+    tonic = _PC[letter] + {"#": 1, "is": 1, "b": -1, "es": -1, "s": -1, "": 0}[accidental]
+    mode = mode.lower()
+    if mode in _MINOR_MODES or mode[:3] in ("min", "aeo", "dor", "phr", "loc"):
+        return tonic % 12, "minor"
+    if mode in _MAJOR_MODES or mode[:3] in ("maj", "ion", "mix", "lyd"):
+        return tonic % 12, "major" if mode else None
+    return None  # "HP", "none", clefs only...
+
+
+# ---------------------------------------------------------------- style labels
+
+_STYLE_WORDS = [  # (regex on R: or title, style); first match wins
+    (r"slip\s*-?\s*jig", "slip-jig"),
+    (r"\bjigs?\b|\bslide\b", "jig"),
+    (r"\breels?\b", "reel"),
+    (r"\bhornpipes?\b|\bclog\b", "hornpipe"),
+    (r"\bstrathspeys?\b|\bstrathsy\b|\bfling\b", "strathspey"),
+    (r"\bmarch\b|\bquick\s*-?\s*step\b", "march"),
+    (r"\bwaltz\b", "waltz"),
+    (r"\bairs?\b", "air"),
+]
+_ONEILLS_SECTIONS = [(1, 625, "air"), (701, 1115, "jig"), (1116, 1175, "slip-jig"),
+                     (1176, 1555, "reel"), (1556, 1780, "hornpipe")]
+
+
+def _style_from_words(text: str) -> str | None:
+    text = text.lower()
+    for pattern, style in _STYLE_WORDS:
+        if re.search(pattern, text):
+            return style
+    return None
+
+
+def _style_from_meter(meter: Meter) -> str:
+    return {"6/8": "jig", "9/8": "slip-jig"}.get(meter.name, "air")
+
+
+def label_style(raw: RawTune, headers: dict[str, list[str]], meter: Meter) -> tuple[str, bool]:
+    """The style id of a folk tune, and whether its own label was overruled by its meter."""
+    if raw.source == "essen":
+        if raw.book.startswith("han"):
+            return "chinese-folk", False
+        if raw.book.startswith("ballad"):
+            return "ballad", False
+        if raw.book.startswith("kinder"):
+            return "lullaby", False
+        # Only 6 tunes in the corpus are called waltzes; German songs in 3/4 are the waltzes.
+        return ("waltz" if meter.name == "3/4" else "folk"), False
+
+    rhythm = " ".join(headers.get("R", []))
+    title = " ".join(headers.get("T", []))
+    style = _style_from_words(rhythm)
+    title_style = _style_from_words(title)
+    if title_style == "march" and style in (None, "air"):
+        style = "march"  # marches come mostly from titles ("March", "Quickstep")
+    if style is None:
+        style = title_style
+    if style is None and raw.source == "oneills":
+        number = int(re.sub(r"\D", "", raw.number) or 0)
+        for low, high, section_style in _ONEILLS_SECTIONS:
+            if low <= number <= high:
+                style = section_style
+    if style is None:
+        return _style_from_meter(meter), False
+    if style in STYLE_METERS and meter.name not in STYLE_METERS[style]:
+        return _style_from_meter(meter), True
+    return style, False
+
+
+# ---------------------------------------------------------------- music21 -> bars
+
+@dataclass
+class RawBar:
+    notes: list[Note]
+    starts_part: bool = False  # a repeat/section barline before this bar
+    ends_part: bool = False  # a repeat/section barline after it
+
+    @property
+    def ticks(self) -> int:
+        return sum(n.ticks for n in self.notes)
+
+
+_SECTION_BARLINES = {"double", "final", "heavy-light", "light-heavy", "heavy-heavy", "heavy"}
+
+
+def _is_section_barline(barline) -> bool:
+    from music21 import bar as m21bar
+
+    if barline is None:
+        return False
+    return isinstance(barline, m21bar.Repeat) or barline.type in _SECTION_BARLINES
+
+
+def _to_ticks(quarter_length) -> int:
+    ticks = Fraction(quarter_length).limit_denominator(1000) * TICKS_PER_QUARTER
+    if ticks.denominator != 1:
+        raise Skip("duration off the grid")
+    return int(ticks)
+
+
+def measures_to_raw_bars(part) -> list[RawBar]:
+    """Notes of each music21 measure in ticks; grace notes dropped, ties merged in a bar."""
+    from music21 import chord as m21chord
+    from music21 import note as m21note
+    from music21 import stream
+
+    bars = []
+    for measure in part.getElementsByClass(stream.Measure):
+        source = measure.voices[0] if measure.voices else measure
+        notes: list[Note] = []
+        tied = False  # the previous note is tied into the next one
+        for element in source.notesAndRests:
+            if element.duration.isGrace or element.quarterLength == 0:
+                continue
+            ticks = _to_ticks(element.quarterLength)
+            if isinstance(element, m21note.Rest):
+                pitch = None
+            elif isinstance(element, m21chord.Chord):
+                pitch = max(p.midi for p in element.pitches)  # double stops: the top note
+            else:
+                pitch = element.pitch.midi
+            if tied and notes and notes[-1].pitch == pitch and pitch is not None:
+                notes[-1] = Note(pitch, notes[-1].ticks + ticks)
+            else:
+                notes.append(Note(pitch, ticks))
+            tie = getattr(element, "tie", None)
+            tied = tie is not None and tie.type in ("start", "continue")
+        bars.append(RawBar(notes, _is_section_barline(measure.leftBarline),
+                           _is_section_barline(measure.rightBarline)))
+    return [bar for bar in bars if bar.ticks > 0]
+
+
+def full_bars(raw: list[RawBar], bar_ticks: int) -> tuple[list[list[Bar]], int, list[int]]:
+    """Cut music21's measures into parts of full bars: (parts, pickup ticks, bar starts).
+
+    A short first bar is an anacrusis: padded with a leading rest. Two short bars that add
+    up to one (the end of a part and the next part's pickup) are joined. A short bar at a
+    part's edge or at the end is padded with a rest. Any other short or long bar is a Skip.
+    The bar starts say where each output bar's tick 0 falls in the written music's time
+    (negative for a padded pickup), so other voices can be lined up with the bars.
+    """
+    parts: list[list[Bar]] = [[]]
+    starts: list[int] = []
+    pickup = 0
+    source_tick = 0  # ticks of written music consumed so far
+    i = 0
+    while i < len(raw):
+        bar = raw[i]
+        notes = list(bar.notes)
+        new_part = i > 0 and (bar.starts_part or raw[i - 1].ends_part)
+        start, consumed = source_tick, bar.ticks
+        if bar.ticks > bar_ticks:
+            raise Skip("overfull bar")
+        if bar.ticks < bar_ticks:
+            missing = bar_ticks - bar.ticks
+            nxt = raw[i + 1] if i + 1 < len(raw) else None
+            if i == 0:
+                pickup = missing
+                notes = [Note(None, missing), *notes]
+                start -= missing
+            elif nxt is not None and bar.ticks + nxt.ticks == bar_ticks:
+                notes += nxt.notes  # the next part's pickup completes this part's last bar
+                consumed += nxt.ticks
+                i += 1
+            elif nxt is None or bar.ends_part or nxt.starts_part:
+                notes.append(Note(None, missing))
+            elif new_part:
+                notes = [Note(None, missing), *notes]
+                start -= missing
+            else:
+                raise Skip("incomplete bar")
+        if new_part and parts[-1]:
+            parts.append([])
+        parts[-1].append(Bar(notes))
+        starts.append(start)
+        source_tick += consumed
+        i += 1
+    return _tidy_parts(parts), pickup, starts
+
+
+def _tidy_parts(parts: list[list[Bar]]) -> list[list[Bar]]:
+    """Fold one-bar scraps into their neighbour and keep at most MAX_PARTS parts."""
+    tidy: list[list[Bar]] = []
+    for part in parts:
+        if tidy and (len(part) < 2 or len(tidy[-1]) < 2):
+            tidy[-1].extend(part)
+        else:
+            tidy.append(list(part))
+    while len(tidy) > MAX_PARTS:
+        last = tidy.pop()
+        tidy[-1].extend(last)
+    return tidy
+
+
+def _double_durations(parts: list[list[Bar]]) -> list[list[Bar]]:
+    return [[Bar([Note(n.pitch, n.ticks * 2) for n in bar.notes]) for bar in part]
+            for part in parts]
+
+
+def guess_mode(notes: list[Note], tonic: int) -> str:
+    """Minor when the melody dwells more on the minor third above the tonic than the major."""
+    weight = Counter()
+    for note in notes:
+        if note.pitch is not None:
+            weight[(note.pitch - tonic) % 12] += note.ticks
+    return "minor" if weight[3] > weight[4] else "major"
+
+
+def _final_pitch_class(notes: list[Note]) -> int | None:
+    for note in reversed(notes):
+        if note.pitch is not None:
+            return note.pitch % 12
+    return None
+
+
+def check_tune(tune: Tune) -> Tune:
+    """Raise Skip unless the tune has enough full bars and a singable melody range."""
+    bars = tune.bars
+    if len(bars) < MIN_BARS:
+        raise Skip("fewer than 4 bars")
+    pitches = [n.pitch for n in tune.melody() if n.pitch is not None]
+    if not pitches:
+        raise Skip("no notes")
+    if min(pitches) < PITCH_RANGE[0] or max(pitches) > PITCH_RANGE[1]:
+        raise Skip("pitch out of range")
+    assert all(bar.ticks == tune.meter.bar_ticks for bar in bars)
+    return tune
+
+
+def tune_id(raw: RawTune) -> str:
+    if raw.source == "oneills":
+        number = re.sub(r"\D", "", raw.number) or raw.number
+        return f"oneills/{int(number):04d}" if number.isdigit() else f"oneills/{number}"
+    if raw.source == "ryans":
+        return f"ryans/{raw.book}" if raw.number in ("", "1") else f"ryans/{raw.book}/{raw.number}"
+    return f"{raw.source}/{raw.book}/{raw.number}"
+
+
+def parse_abc_tune(raw: RawTune) -> Tune:
+    """One ABC tune -> Tune (no chords yet). Raises Skip(reason) for anything unusable."""
+    from music21 import converter
+
+    headers = abc_headers(raw.text)
+    if not headers.get("K"):
+        raise Skip("no K: header")
+    meter = parse_meter(headers.get("M", [""])[0])
+    if meter is None:
+        raise Skip("uncommon meter")
+    body = re.split(r"(?m)^K:.*$", raw.text, maxsplit=1)[-1]
+    if re.search(r"(?m)^M:|\[M:", body):
+        raise Skip("meter change")
+    style, _ = label_style(raw, headers, meter)
+    key = parse_key(headers["K"][0])
+    try:
+        score = converter.parse(raw.text, format="abc")
+    except Exception as exc:  # music21 raises many kinds of errors on odd ABC
+        raise Skip("music21 error") from exc
+    part = score.parts[0] if score.parts else score
+    raw_bars = measures_to_raw_bars(part)
+    if not raw_bars:
+        raise Skip("no notes")
+    parts, pickup, _ = full_bars(raw_bars, meter.bar_ticks)
+    if (style, meter.name) in DOUBLE_METER:
+        meter = Meter.parse(DOUBLE_METER[(style, meter.name)])
+        parts, pickup = _double_durations(parts), pickup * 2
+    melody = [n for p in parts for b in p for n in b.notes]
+
+    if key is None:
+        analysed = score.analyze("key")
+        tonic, mode = analysed.tonic.pitchClass, analysed.mode
+        mode = "minor" if mode == "minor" else "major"
+    else:
+        tonic, mode = key
+        if mode is None:
+            # K: gives the key signature; a tune ending on the relative minor's tonic is minor.
+            final = _final_pitch_class(melody)
+            if final == (tonic + 9) % 12:
+                tonic, mode = (tonic + 9) % 12, "minor"
+            else:
+                mode = guess_mode(melody, tonic)
+    title = headers.get("T", [""])[0] or raw.book
+    return check_tune(Tune(tune_id(raw), title, style, meter, tonic, mode, parts, pickup))
+
+
+def _was_relabelled(raw: RawTune) -> bool:
+    """Whether the tune's own style label was overruled by its meter (for the stats)."""
+    headers = abc_headers(raw.text)
+    meter = parse_meter(headers.get("M", [""])[0])
+    return meter is not None and label_style(raw, headers, meter)[1]
+
+
+def parse_abc_chunk(chunk: list[RawTune]) -> list[tuple[str, dict | None, str]]:
+    """Worker task: (tune id, cache row or None, skip reason or "") for each tune.
+
+    A kept tune whose style label was overruled by its meter has the note "relabelled".
+    """
+    results = []
+    for raw in chunk:
+        try:
+            tune = parse_abc_tune(raw)
+            note = "relabelled" if _was_relabelled(raw) else ""
+            results.append((tune.id, tune_to_json(tune), note))
+        except Skip as skip:
+            results.append((tune_id(raw), None, str(skip)))
+        except Exception as exc:  # a bug or an odd corner of music21: count it, go on
+            results.append((tune_id(raw), None, f"error: {type(exc).__name__}"))
+    return results
+
+
+# ---------------------------------------------------------------- Bach chorales
+
+def chorale_paths() -> list[Path]:
+    """The Bach files in music21's corpus; .krn only where no MusicXML of the work exists."""
+    from music21 import corpus
+
+    paths = [Path(p) for p in corpus.getCorePaths() if "bach" in Path(p).parts]
+    xml = {p.stem for p in paths if p.suffix in (".mxl", ".xml")}
+    keep = [p for p in paths if p.suffix in (".mxl", ".xml")
+            or (p.suffix == ".krn" and p.stem not in xml)]
+    return sorted(keep)
+
+
+def parse_chorale(path: Path) -> Tune:
+    """A four-part chorale -> Tune: the soprano as melody, one chord label per beat."""
+    from music21 import converter
+
+    from composer.harmony import chords_per_bar_for, label_sonority
+
+    try:
+        score = converter.parse(str(path))
+    except Exception as exc:
+        raise Skip("music21 error") from exc
+    parts = list(score.parts)
+    if len(parts) != 4:
+        raise Skip("not four parts")
+    signatures = score.recurse().getElementsByClass("TimeSignature")
+    if not signatures:
+        raise Skip("no meter")
+    if len({ts.ratioString for ts in signatures}) > 1:
+        raise Skip("meter change")
+    meter = parse_meter(signatures[0].ratioString)
+    if meter is None:
+        raise Skip("uncommon meter")
+    key = score.analyze("key")
+    tonic, mode = key.tonic.pitchClass, ("minor" if key.mode == "minor" else "major")
+
+    soprano = parts[0]
+    if not soprano.hasMeasures():
+        raise Skip("no measures")
+    bars, pickup, starts = full_bars(measures_to_raw_bars(soprano), meter.bar_ticks)
+
+    # Every voice's notes as (start, end, midi) in ticks from the first written note.
+    voices = []
+    for part in parts:
+        events = []
+        for n in part.flatten().notes:
+            start = _to_ticks(n.offset)
+            events.append((start, start + _to_ticks(n.quarterLength), n.pitches[-1].midi))
+        voices.append(events)
+
+    def sounding(tick: int) -> list[int]:
+        found = []
+        for events in voices:
+            found.extend(midi for start, end, midi in events if start <= tick < end)
+        return found
+
+    tune = Tune("", "", "chorale", meter, tonic, mode, bars, pickup)
+    slots = chords_per_bar_for(tune)
+    step = meter.bar_ticks // slots
+    previous: Chord | None = None
+    for bar, bar_start in zip(tune.bars, starts, strict=True):
+        chords = []
+        for offset in range(0, meter.bar_ticks, step):
+            chord = label_sonority(sounding(max(bar_start + offset, 0)), tonic) or previous
+            if chord is None:  # an unlabelable opening sonority: assume the tonic
+                chord = Chord(0, "maj" if mode == "major" else "min")
+            chords.append((offset, chord))
+            previous = chord
+        bar.chords = chords
+    number = path.stem if path.suffix in (".mxl", ".xml") else path.stem + "-krn"
+    title = (score.metadata.title if score.metadata and score.metadata.title else number)
+    return check_tune(Tune(f"bach/{number}", title, "chorale", meter, tonic, mode, bars, pickup))
+
+
+def parse_chorale_task(path: Path) -> tuple[str, dict | None, str]:
+    tune_name = f"bach/{path.stem}"
+    try:
+        tune = parse_chorale(path)
+        return tune.id, tune_to_json(tune), ""
+    except Skip as skip:
+        return tune_name, None, str(skip)
+    except Exception as exc:
+        return tune_name, None, f"error: {type(exc).__name__}"
+
+
+# ---------------------------------------------------------------- the build
+
+def folk_raw_tunes(limit_files: int | None = None) -> list[RawTune]:
+    """Every folk tune's ABC text, cut from the collections' files (fast: no music21 parse)."""
+    from music21 import corpus
+
+    raws = []
+    paths = sorted(Path(p) for p in corpus.getCorePaths() if Path(p).suffix == ".abc")
+    for path in paths:
+        collection = next((c for c in FOLK_COLLECTIONS if c in path.parts), None)
+        if collection is None:
+            continue
+        source = FOLK_COLLECTIONS[collection]
+        if source == "essen" and path.stem.startswith(ESSEN_SKIP_BOOKS):
+            continue
+        data = path.read_bytes()
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            text = data.decode("latin-1")
+        raws.extend(RawTune(source, path.stem, number, tune_text)
+                    for number, tune_text in split_abc(text))
+    if limit_files:  # a quick sample for trying the build: a few tunes of every book
+        by_book: dict[str, list[RawTune]] = {}
+        for raw in raws:
+            by_book.setdefault(f"{raw.source}/{raw.book}", []).append(raw)
+        raws = [r for book in by_book.values() for r in book[:limit_files]]
+    return raws
+
+
+def _dedupe_key(row: dict) -> str:
+    """Same melody (pitches and durations, all bars) = same tune, whatever its id."""
+    melody = " ".join(t.partition("|")[0] for part in row["parts"] for t in part)
+    return hashlib.sha1(melody.encode()).hexdigest()
+
+
+def parse_all(workers: int = 2, limit_files: int | None = None,
+              with_chorales: bool = True) -> tuple[list[Tune], list[Tune], Counter, Counter]:
+    """Parse every tune in parallel: (folk tunes, chorales, skipped by reason, relabelled)."""
+    from multiprocessing import Pool
+
+    from tqdm import tqdm
+
+    raws = folk_raw_tunes(limit_files)
+    random.Random(0).shuffle(raws)  # mix long and short books so the workers stay balanced
+    chunks = [raws[i:i + CHUNK_TUNES] for i in range(0, len(raws), CHUNK_TUNES)]
+    chorales = chorale_paths() if with_chorales else []
+    if limit_files:
+        chorales = chorales[: limit_files * 4]
+
+    rows: list[tuple[str, dict | None, str]] = []
+    with Pool(workers) as pool, tqdm(total=len(raws) + len(chorales), unit="tune",
+                                     mininterval=5) as bar:
+        for result in pool.imap_unordered(parse_chorale_task, chorales):
+            rows.append(result)
+            bar.update(1)
+        for results in pool.imap_unordered(parse_abc_chunk, chunks):
+            rows.extend(results)
+            bar.update(len(results))
+
+    skipped: Counter = Counter()
+    seen_ids: set[str] = set()
+    seen_melodies: set[str] = set()
+    folk, bach = [], []
+    relabelled: Counter = Counter()
+    for tid, row, reason in sorted(rows, key=lambda r: r[0]):
+        if row is None:
+            skipped[reason] += 1
+            continue
+        if reason == "relabelled":
+            relabelled[row["style"]] += 1
+        melody = _dedupe_key(row)
+        if tid in seen_ids or melody in seen_melodies:
+            skipped["duplicate"] += 1
+            continue
+        seen_ids.add(tid)
+        seen_melodies.add(melody)
+        tune = tune_from_json(row)
+        (bach if tune.style == "chorale" else folk).append(tune)
+    return folk, bach, skipped, relabelled
+
+
+def build_cache(workers: int = 2, out: Path | None = None,
+                limit_files: int | None = None) -> dict:
+    """Parse all, learn harmony from the chorales, harmonise the folk tunes, write the cache.
+
+    Writes `out` (default composer/data/corpus.jsonl.gz), corpus_stats.json and
+    harmony.json next to it, prints a per-style table and returns the stats.
+    `limit_files` (a few tunes per book) is for trying the pipeline quickly.
+    """
+    from composer import harmony
+
+    started = time.time()
+    out = Path(out) if out else CACHE_PATH
+    folk, bach, skipped, relabelled = parse_all(workers, limit_files)
+    parsed_s = time.time() - started
+
+    model = harmony.learn(bach)
+    model.save(out.parent / HARMONY_PATH.name)
+    folk = [harmony.harmonize(t, model, harmony.chords_per_bar_for(t)) for t in folk]
+    tunes = sorted(bach + folk, key=lambda t: t.id)
+    write_tunes(tunes, out)
+
+    stats = {
+        "tunes": len(tunes),
+        "per_style": dict(sorted(Counter(t.style for t in tunes).items())),
+        "per_source": dict(sorted(Counter(t.id.split("/")[0] for t in tunes).items())),
+        "per_meter": dict(sorted(Counter(t.meter.name for t in tunes).items())),
+        "per_mode": dict(sorted(Counter(t.mode for t in tunes).items())),
+        "per_split": dict(sorted(Counter(split_of(t.id) for t in tunes).items())),
+        "skipped": dict(skipped.most_common()),
+        "relabelled_by_meter": dict(relabelled.most_common()),
+        "bars": sum(len(t.bars) for t in tunes),
+        "notes": sum(len(t.melody()) for t in tunes),
+        "chord_tone_rate": {
+            "chorales": round(harmony.chord_tone_rate(bach), 4),
+            "harmonised_folk": round(harmony.chord_tone_rate(folk), 4),
+        },
+        "harmony_vocabulary": {mode: len(m.chords) for mode, m in model.modes.items()},
+        "seconds": {"parse": round(parsed_s, 1), "total": round(time.time() - started, 1)},
+        "workers": workers,
+        "cache_bytes": out.stat().st_size,
+    }
+    (out.parent / STATS_PATH.name).write_text(json.dumps(stats, indent=2) + "\n")
+    print(f"{'style':<14}{'tunes':>7}")
+    for style, count in stats["per_style"].items():
+        print(f"{style:<14}{count:>7}")
+    print(f"{'total':<14}{len(tunes):>7}   skipped {sum(skipped.values())}, "
+          f"chord tones on strong beats: chorales {stats['chord_tone_rate']['chorales']:.3f}, "
+          f"folk {stats['chord_tone_rate']['harmonised_folk']:.3f}, "
+          f"{stats['seconds']['total']:.0f} s")
+    return stats
+
+
+def write_fixture(source: Path | None = None, path: Path | None = None,
+                  per_style: int = 6, seed: int = 0) -> list[Tune]:
+    """Regenerate tests/fixtures/tiny_corpus.jsonl.gz: a few real tunes of every style."""
+    tunes = load_corpus(source)
+    rng = random.Random(seed)
+    picked = []
+    for style in sorted({t.style for t in tunes}):
+        of_style = sorted((t for t in tunes if t.style == style), key=lambda t: t.id)
+        picked.extend(rng.sample(of_style, min(per_style, len(of_style))))
+    write_tunes(sorted(picked, key=lambda t: t.id), Path(path) if path else FIXTURE_PATH)
+    return picked

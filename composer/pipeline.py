@@ -1,0 +1,38 @@
+"""The main job: text in, song files out (parse -> compose -> render)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from composer.compose import compose
+from composer.render import render
+from composer.request import SongRequest, parse
+from composer.song import Rendered
+
+
+def compose_to_files(request: SongRequest | str, out_dir: Path, seed: int | None = None,
+                     progress: bool = False,
+                     on_stage: Callable[[str], None] | None = None) -> Rendered:
+    """Write <slug>.mid/.mp3/.ogg/.png/.json for one request into out_dir."""
+    def stage(name: str) -> None:
+        if on_stage:
+            on_stage(name)
+        if progress:
+            print(f"… {name}", flush=True)
+
+    started = time.perf_counter()
+    if isinstance(request, str):
+        request = parse(request)
+    parsed = time.perf_counter()
+    stage("composing")
+    song = compose(request, seed=seed)
+    song.timings["parse"] = parsed - started
+    stage("rendering")
+    rendered = render(song, Path(out_dir))
+    if progress:
+        total = time.perf_counter() - started
+        print(f"done in {total:.2f} s: {song.title}, {rendered.duration_seconds:.0f} s of music",
+              flush=True)
+    return rendered

@@ -1,0 +1,293 @@
+"""Constrained, seeded, batched sampling from the LSTM.
+
+The network proposes; a small grammar disposes. For every sequence in the batch a
+state machine knows where it is (which part, which bar, how many ticks are left in
+the bar) and masks every token that would break the tune: bars always add up to the
+meter, each bar carries exactly its chords, parts have the planned number of bars,
+and each part ends on the cadence it was asked for. Masks are cached by state, so
+the per-step cost is a dictionary lookup per sequence plus one batched LSTM step.
+
+Each sequence has its own random generator, so a song comes out the same whether
+it was sampled alone or in a batch of 64.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import torch
+
+from composer.model import TuneLSTM
+from composer.music import Meter, Tune
+from composer.tokens import (
+    BAR,
+    EOS,
+    INDEX,
+    MAX_COPY,
+    MAX_DURATION,
+    PAD,
+    PARTS,
+    PITCH_HIGH,
+    PITCH_LOW,
+    REST,
+    VOCAB,
+    decode,
+    header_tokens,
+)
+
+DOMINANTS = ("7maj", "7dom7")
+PREDOMINANTS = {"major": ("5maj", "9min", "2min"), "minor": ("5min", "8maj", "3maj")}
+
+
+def tonic_chord(mode: str) -> str:
+    return "0maj" if mode == "major" else "0min"
+
+
+@dataclass(frozen=True)
+class PartSpec:
+    bars: int
+    cadence: str = "full"  # "full" ends on I, "half" ends on V
+    contrast: bool = False  # a bridge: opens away from the tonic
+
+
+@dataclass(frozen=True)
+class TuneSpec:
+    style: str
+    meter: Meter
+    mode: str
+    parts: tuple[PartSpec, ...]
+    chords_per_bar: int
+    pitch_range: tuple[int, int] = (55, 84)  # key-normalised MIDI (tonic moved to C)
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class SamplingOptions:
+    temperature: float = 1.0
+    top_p: float = 0.95
+
+    def __post_init__(self) -> None:
+        if not 0.05 <= self.temperature <= 5.0:
+            raise ValueError(f"temperature {self.temperature} is outside 0.05..5")
+        if not 0.0 < self.top_p <= 1.0:
+            raise ValueError(f"top_p {self.top_p} is outside (0, 1]")
+
+
+@dataclass
+class _Cursor:
+    """Where one sequence is in its tune."""
+
+    spec: TuneSpec
+    forced: list[int] = field(default_factory=list)  # tokens to emit without sampling
+    part: int = 0
+    bar_in_part: int = 0  # bars started in this part
+    bars_total: int = 0
+    phase: str = "forced"  # after_bar | chord | dur | pitch | bar_end | done
+    chords_left: int = 0
+    ticks_left: int = 0
+    last_note_fills: bool = False
+    tokens: list[int] = field(default_factory=list)
+
+    @property
+    def part_spec(self) -> PartSpec:
+        return self.spec.parts[self.part]
+
+
+class Grammar:
+    """Which tokens may come next, given a cursor; masks cached by state."""
+
+    def __init__(self, allowed_durations: set[int] | None = None,
+                 allowed_chords: set[str] | None = None) -> None:
+        self.durations = sorted(allowed_durations or range(1, MAX_DURATION + 1))
+        self.chords = allowed_chords
+        self.fillable = self._fillable(self.durations)
+
+    @staticmethod
+    def _fillable(durations: list[int]) -> list[bool]:
+        """fillable[r]: can r ticks be made of the allowed durations?"""
+        ok = [False] * (MAX_DURATION * 2 + 1)
+        ok[0] = True
+        for r in range(1, len(ok)):
+            ok[r] = any(d <= r and ok[r - d] for d in durations)
+        return ok
+
+    @lru_cache(maxsize=4096)  # noqa: B019 - one Grammar lives as long as the model
+    def mask(self, key: tuple) -> torch.Tensor:
+        allowed = torch.zeros(len(VOCAB), dtype=torch.bool)
+        for i in self._allowed(key):
+            allowed[i] = True
+        return allowed
+
+    def _allowed(self, key: tuple) -> list[int]:
+        kind = key[0]
+        if kind == "after_bar":  # COPY or the first chord
+            _, max_copy, chord_slot = key
+            copies = [INDEX[f"COPY:{k}"] for k in range(1, max_copy + 1)]
+            return copies + self._chord_ids(chord_slot)
+        if kind == "chord":
+            return self._chord_ids(key[1])
+        if kind == "dur":
+            _, ticks_left = key
+            return [INDEX[f"DUR:{d}"] for d in self.durations
+                    if d <= ticks_left and self.fillable[ticks_left - d]]
+        if kind == "pitch":
+            _, low, high, final = key
+            if final == "full":  # the last note of a full cadence: the tonic
+                return [INDEX[f"P:{p}"] for p in range(low, high + 1) if p % 12 == 0]
+            if final == "half":  # the last note over V: a tone of V
+                return [INDEX[f"P:{p}"] for p in range(low, high + 1) if p % 12 in (7, 11, 2)]
+            return [INDEX[REST]] + [INDEX[f"P:{p}"] for p in range(low, high + 1)]
+        raise ValueError(f"unknown grammar state {key!r}")
+
+    def _chord_ids(self, slot: tuple[str, ...] | None) -> list[int]:
+        if slot:  # a cadence names its chords
+            return [INDEX[f"CHORD:{n}"] for n in slot]
+        names = [w[6:] for w in VOCAB if w.startswith("CHORD:")]
+        return [INDEX[f"CHORD:{n}"] for n in names if self.chords is None or n in self.chords]
+
+
+def _chord_slot(cursor: _Cursor, slot: int) -> tuple[str, ...] | None:
+    """The chords a cadence or an opening demands at this slot (None = free)."""
+    spec, part = cursor.spec, cursor.part_spec
+    n, last_slot = part.bars, slot == spec.chords_per_bar - 1
+    bar = cursor.bar_in_part - 1  # index of the bar being written
+    tonic = tonic_chord(spec.mode)
+    if bar == 0 and slot == 0:
+        if part.contrast:
+            return PREDOMINANTS[spec.mode]
+        if cursor.part == 0:
+            return (tonic,)
+    if part.cadence == "full":
+        if bar == n - 1:
+            return (tonic,) if last_slot else (tonic, "5maj" if spec.mode == "major" else "5min",
+                                              *DOMINANTS)
+        if bar == n - 2 and last_slot and n >= 2:
+            return DOMINANTS
+    elif bar == n - 1 and last_slot:
+        return DOMINANTS
+    return None
+
+
+def _cadence_bar(cursor: _Cursor) -> bool:
+    """Bars whose chords the cadence fixes are written out, never copied."""
+    n, bar = cursor.part_spec.bars, cursor.bar_in_part - 1
+    return bar >= n - 2 or bar == 0
+
+
+def _state_key(cursor: _Cursor) -> tuple | None:
+    spec = cursor.spec
+    if cursor.phase == "after_bar":
+        max_copy = 0 if _cadence_bar(cursor) else min(MAX_COPY, cursor.bars_total - 1)
+        return ("after_bar", max_copy, _chord_slot(cursor, 0))
+    if cursor.phase == "chord":
+        return ("chord", _chord_slot(cursor, spec.chords_per_bar - cursor.chords_left))
+    if cursor.phase == "dur":
+        return ("dur", cursor.ticks_left)
+    if cursor.phase == "pitch":
+        last_bar = cursor.bar_in_part == cursor.part_spec.bars
+        final = cursor.part_spec.cadence if last_bar and cursor.last_note_fills else None
+        low = max(PITCH_LOW, spec.pitch_range[0])
+        high = min(PITCH_HIGH, spec.pitch_range[1])
+        return ("pitch", low, high, final)
+    return None
+
+
+def _advance(cursor: _Cursor, token: int) -> None:
+    """Move the cursor past one emitted token."""
+    cursor.tokens.append(token)
+    word = VOCAB[token]
+    spec = cursor.spec
+    if word == EOS:
+        cursor.phase = "done"
+    elif word == BAR:
+        cursor.bar_in_part += 1
+        cursor.bars_total += 1
+        cursor.ticks_left = spec.meter.bar_ticks
+        cursor.phase = "after_bar"
+    elif word.startswith("COPY:"):
+        cursor.phase = "bar_end"
+    elif word.startswith("CHORD:"):
+        if cursor.phase == "after_bar":
+            cursor.chords_left = spec.chords_per_bar
+        cursor.chords_left -= 1
+        cursor.phase = "chord" if cursor.chords_left else "dur"
+    elif word.startswith("DUR:"):
+        cursor.ticks_left -= int(word[4:])
+        cursor.last_note_fills = cursor.ticks_left == 0
+        cursor.phase = "pitch"
+    elif word == REST or word.startswith("P:"):
+        cursor.phase = "dur" if cursor.ticks_left else "bar_end"
+    if cursor.phase == "bar_end":
+        cursor.forced.extend(_next_bar_tokens(cursor))
+        cursor.phase = "forced"
+
+
+def _next_bar_tokens(cursor: _Cursor) -> list[int]:
+    """After a complete bar: another BAR, or the next PART, or the end."""
+    if cursor.bar_in_part < cursor.part_spec.bars:
+        return [INDEX[BAR]]
+    if cursor.part + 1 < len(cursor.spec.parts):
+        cursor.part += 1
+        cursor.bar_in_part = 0
+        return [INDEX[f"PART:{PARTS[min(cursor.part, len(PARTS) - 1)]}"], INDEX[BAR]]
+    return [INDEX[EOS]]
+
+
+def _start(spec: TuneSpec) -> _Cursor:
+    prefix = header_tokens(spec.style, spec.meter, spec.mode) + [f"PART:{PARTS[0]}", BAR]
+    return _Cursor(spec=spec, forced=[INDEX[w] for w in prefix])
+
+
+def _top_p(probs: torch.Tensor, top_p: float) -> torch.Tensor:
+    """Zero the tail of each row beyond cumulative probability top_p, renormalise."""
+    if top_p >= 1.0:
+        return probs
+    sorted_probs, order = probs.sort(dim=-1, descending=True)
+    cumulative = sorted_probs.cumsum(dim=-1)
+    drop = cumulative - sorted_probs > top_p
+    sorted_probs[drop] = 0.0
+    return torch.zeros_like(probs).scatter_(-1, order, sorted_probs)
+
+
+@torch.inference_mode()
+def sample_tunes(model: TuneLSTM, specs: list[TuneSpec], options: SamplingOptions | None = None,
+                 grammar: Grammar | None = None, max_steps: int = 4000) -> tuple[list[Tune], int]:
+    """Sample one tune per spec in one batch. Returns the tunes and the LSTM steps taken."""
+    options = options or SamplingOptions()
+    grammar = grammar or Grammar()
+    device = next(model.parameters()).device
+    cursors = [_start(spec) for spec in specs]
+    generators = [torch.Generator().manual_seed(spec.seed) for spec in specs]
+    state = None
+    token = torch.full((len(specs), 1), INDEX[PAD], dtype=torch.long)
+    steps = 0
+    # Feed each sequence's first forced token; thereafter one token per step for all.
+    for i, cursor in enumerate(cursors):
+        token[i, 0] = cursor.forced.pop(0)
+        _advance(cursor, int(token[i, 0]))
+    while steps < max_steps and any(c.phase != "done" for c in cursors):
+        logits, state = model(token.to(device), state)
+        steps += 1
+        logits = logits[:, -1, :].float().cpu()
+        for i, cursor in enumerate(cursors):
+            token[i, 0] = _next_token(cursor, logits[i], generators[i], grammar, options)
+    tunes = [decode(c.tokens, tonic=0, tune_id=f"sample-{c.spec.seed}") for c in cursors]
+    for tune, spec in zip(tunes, specs, strict=True):
+        tune.style = spec.style
+    return tunes, steps
+
+
+def _next_token(cursor: _Cursor, logits: torch.Tensor, generator: torch.Generator,
+                grammar: Grammar, options: SamplingOptions) -> int:
+    if cursor.phase == "done":
+        return INDEX[PAD]
+    if cursor.forced:
+        choice = cursor.forced.pop(0)
+    else:
+        allowed = grammar.mask(_state_key(cursor))
+        scaled = (logits / options.temperature).masked_fill(~allowed, float("-inf"))
+        probs = _top_p(torch.softmax(scaled, dim=-1), options.top_p)
+        choice = int(torch.multinomial(probs, 1, generator=generator))
+    _advance(cursor, choice)
+    return choice
