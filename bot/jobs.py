@@ -123,7 +123,9 @@ class JobStore:
         if changes:
             assignments = ", ".join(f"{name} = :{name}" for name in changes)
             values = {name: _dump(name, value) for name, value in changes.items()}
-            self.db.execute(f"UPDATE jobs SET {assignments} WHERE id = :_id", {**values, "_id": job_id})
+            self.db.execute(
+                f"UPDATE jobs SET {assignments} WHERE id = :_id", {**values, "_id": job_id}
+            )
         job = self.get(job_id)
         assert job is not None, job_id
         return job

@@ -43,8 +43,9 @@ def make_broker(settings: Settings) -> AsyncBroker:
 
 settings = Settings()
 broker = make_broker(settings)
-_compose_pool = ThreadPoolExecutor(max_workers=max(1, settings.compose_slots),
-                                   thread_name_prefix="compose")
+_compose_pool = ThreadPoolExecutor(
+    max_workers=max(1, settings.compose_slots), thread_name_prefix="compose"
+)
 
 
 def request_from_json(data: dict[str, Any]):
@@ -86,8 +87,13 @@ def compose_files(request: dict[str, Any], seed: int, out_dir: Path, on_stage=No
         info = {}
     names = {
         name: Path(path).name if path else None
-        for name, path in (("mp3", rendered.mp3), ("midi", rendered.midi), ("png", rendered.png),
-                           ("json", rendered.json), ("ogg", rendered.ogg))
+        for name, path in (
+            ("mp3", rendered.mp3),
+            ("midi", rendered.midi),
+            ("png", rendered.png),
+            ("json", rendered.json),
+            ("ogg", rendered.ogg),
+        )
     }
     result = {
         **names,
@@ -108,8 +114,8 @@ async def compose_job(
     job_id: str,
     request: dict[str, Any],
     seed: int,
-    progress: ProgressTracker[str] = TaskiqDepends(),
-) -> dict[str, Any]:
+    progress: ProgressTracker[str] = TaskiqDepends(),  # noqa: B008 (taskiq idiom)
+) -> Any:  # the result dict (Any: taskiq then leaves failed results alone)
     """Compose job <id> → files (idempotent: a job's finished files are reused)."""
     out_dir = Settings().songs_dir / job_id
     done = read_manifest(out_dir)
@@ -121,8 +127,9 @@ async def compose_job(
     def on_stage(stage: str) -> None:  # called from the composing thread
         asyncio.run_coroutine_threadsafe(progress.set_progress(TaskState.STARTED, stage), loop)
 
-    return await loop.run_in_executor(_compose_pool, compose_files, request, seed, out_dir,
-                                      on_stage)
+    return await loop.run_in_executor(
+        _compose_pool, compose_files, request, seed, out_dir, on_stage
+    )
 
 
 async def submit(job_id: str, request: dict[str, Any], seed: int, attempt: int) -> AsyncTaskiqTask:

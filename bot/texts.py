@@ -22,7 +22,7 @@ TEXTS: dict[str, dict[str, str]] = {
         ),
         "help": (
             "Send me a wish in plain words (style, mood, key, tempo, length, instrument), "
-            "e.g. \"a slow air in E minor on the flute, 40 seconds\".\n\n"
+            'e.g. "a slow air in E minor on the flute, 40 seconds".\n\n'
             "/compose TEXT — compose a song (in groups: /compose@{bot} TEXT, or mention me, "
             "or reply to my message)\n"
             "/styles — the styles, one tap each\n"
@@ -32,7 +32,9 @@ TEXTS: dict[str, dict[str, str]] = {
             "In any chat, type @{bot} to share one of your songs."
         ),
         "styles": "Pick a style — one tap and I compose it:",
-        "compose_empty": "What shall I play? e.g. /compose a sad waltz in D minor — or tap a style:",
+        "compose_empty": (
+            "What shall I play? e.g. /compose a sad waltz in D minor — or tap a style:"
+        ),
         "status_queued": "🎼 composing {what}… you are {position} in line",
         "status_next": "🎼 composing {what}… you're next",
         "status_composing": "🎼 composing {what}…",
@@ -50,7 +52,9 @@ TEXTS: dict[str, dict[str, str]] = {
             "🎶 You already have {count} songs on the way. When one arrives (in about {wait}), "
             "ask again."
         ),
-        "limit_hour": "🎶 That's {count} songs this hour — my quill needs a rest. Try again in {wait}.",
+        "limit_hour": (
+            "🎶 That's {count} songs this hour — my quill needs a rest. Try again in {wait}."
+        ),
         "limit_queue": "🎶 I'm swamped: {count} songs in line. Please try again in {wait}.",
         "cancel_done": "✖️ Cancelled {count} song(s) that were waiting in line.",
         "cancel_none": "Nothing to cancel: none of your songs is waiting in line.",
@@ -104,7 +108,9 @@ TEXTS: dict[str, dict[str, str]] = {
             "В любом чате наберите @{bot}, чтобы поделиться своей песней."
         ),
         "styles": "Выберите стиль — сочиню по одному нажатию:",
-        "compose_empty": "Что сыграть? Например: /compose грустный вальс ре минор — или выберите стиль:",
+        "compose_empty": (
+            "Что сыграть? Например: /compose грустный вальс ре минор — или выберите стиль:"
+        ),
         "status_queued": "🎼 сочиняю {what}… вы {position} в очереди",
         "status_next": "🎼 сочиняю {what}… вы следующий",
         "status_composing": "🎼 сочиняю {what}…",
@@ -172,15 +178,34 @@ COMMANDS: dict[str, list[tuple[str, str]]] = {
 }
 
 STYLE_EMOJI = {
-    "folk": "🪕", "ballad": "📜", "lullaby": "🌙", "waltz": "💃", "march": "🥁", "jig": "☘️",
-    "slip-jig": "🍀", "reel": "🎻", "hornpipe": "⚓", "strathspey": "🏴", "air": "🌬",
-    "chorale": "⛪", "chinese-folk": "🏮",
+    "folk": "🪕",
+    "ballad": "📜",
+    "lullaby": "🌙",
+    "waltz": "💃",
+    "march": "🥁",
+    "jig": "☘️",
+    "slip-jig": "🍀",
+    "reel": "🎻",
+    "hornpipe": "⚓",
+    "strathspey": "🏴",
+    "air": "🌬",
+    "chorale": "⛪",
+    "chinese-folk": "🏮",
 }
 
 STYLE_NAMES_RU = {
-    "folk": "народная песня", "ballad": "баллада", "lullaby": "колыбельная", "waltz": "вальс",
-    "march": "марш", "jig": "джига", "slip-jig": "слип-джига", "reel": "рил",
-    "hornpipe": "хорнпайп", "strathspey": "стратспей", "air": "напев", "chorale": "хорал",
+    "folk": "народная песня",
+    "ballad": "баллада",
+    "lullaby": "колыбельная",
+    "waltz": "вальс",
+    "march": "марш",
+    "jig": "джига",
+    "slip-jig": "слип-джига",
+    "reel": "рил",
+    "hornpipe": "хорнпайп",
+    "strathspey": "стратспей",
+    "air": "напев",
+    "chorale": "хорал",
     "chinese-folk": "китайская песня",
 }
 

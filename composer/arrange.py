@@ -156,7 +156,7 @@ def arrange(song: Song, seed: int) -> Arrangement:
 def quarter_us(song: Song) -> int:
     """Microseconds per quarter note: the felt beat (a dotted quarter in 6/8) at tempo_bpm."""
     quarters_per_beat = song.meter.beat_ticks / TICKS_PER_QUARTER
-    return round(60_000_000 * quarters_per_beat / song.tempo_bpm)
+    return round(60_000_000 / (song.tempo_bpm * quarters_per_beat))
 
 
 def mido_key(tonic: int, mode: str, key_name: str = "") -> str:
@@ -528,15 +528,11 @@ def _chorale(song: Song, spans: list[Span], slots: list[Slot], style: Style,
     alto_range = (max(55, organ.low), min(74, organ.high))
     tenor_range = (max(48, organ.low), min(67, organ.high))
 
-    soprano = sorted((n[0] // SCALE, n[2]) for n in melody.notes)
+    soprano = [(n[0] // SCALE, (n[0] + n[1]) // SCALE + 1, n[2]) for n in melody.notes]
 
-    def soprano_at(tick: int) -> int:
-        pitch = 79
-        for at, p in soprano:
-            if at > tick:
-                break
-            pitch = p
-        return pitch
+    def soprano_floor(start: int, end: int) -> int:
+        """The lowest melody note over a span: the alto stays under all of it."""
+        return min((p for s, e, p in soprano if s < end and e > start), default=79)
 
     loudness = {slot.start: slot.section.loudness for slot in slots}
     bar_starts = sorted(loudness)
@@ -545,8 +541,10 @@ def _chorale(song: Song, spans: list[Span], slots: list[Slot], style: Style,
     for span in spans:
         pcs = span.chord.pitch_classes(song.tonic)
         root, third = pcs[0], pcs[1]
-        s = soprano_at(span.start)
-        basses = [p for p in range(bass_low, bass_high + 1) if p % 12 == root]
+        s = soprano_floor(span.start, span.end)
+        # Root position preferred; an inversion when the soprano leaves no room above a root.
+        inversion_cost = {pc: 0.0 if pc == root else 5.0 if pc == third else 9.0 for pc in pcs}
+        basses = [p for p in range(bass_low, bass_high + 1) if p % 12 in pcs]
         tones = [p for p in range(tenor_range[0], alto_range[1] + 1) if p % 12 in pcs]
         best, best_cost = None, float("inf")
         for b, t, a in product(basses, tones, tones):
@@ -555,7 +553,8 @@ def _chorale(song: Song, spans: list[Span], slots: list[Slot], style: Style,
                     and alto_range[0] <= a <= alto_range[1]):
                 continue
             have = {b % 12, t % 12, a % 12, s % 12}
-            cost = 0.0 if third in have else 20.0
+            cost = inversion_cost[b % 12] + (0.0 if third in have else 20.0)
+            cost += 0.0 if root in have else 20.0
             cost += 0.0 if len(pcs) < 3 or pcs[2] in have else 2.0
             cost += 3.0 * ([b % 12, t % 12, a % 12, s % 12].count(third) > 1)
             if prev is not None:

@@ -22,6 +22,7 @@ from composer.request import SongRequest
 from composer.sampler import Grammar, PartSpec, SamplingOptions, TuneSpec, sample_tunes
 from composer.song import Section, Song
 from composer.styles import get_style
+from composer.tokens import key_shift
 
 KEY_PITCH = {"C": 0, "C#": 1, "Db": 1, "D": 2, "D#": 3, "Eb": 3, "E": 4, "F": 5, "F#": 6,
              "Gb": 6, "G": 7, "G#": 8, "Ab": 8, "A": 9, "A#": 10, "Bb": 10, "B": 11}
@@ -46,11 +47,6 @@ class SongPlan:
     materials: tuple[str, ...]  # material letter of each sampled part, in order
 
 
-def melody_offset(tonic: int) -> int:
-    """Semitones from the key-normalised melody (in C) to the real key, kept near C."""
-    return tonic if tonic <= 5 else tonic - 12
-
-
 def plan_song(request: SongRequest, seed: int | None = None) -> SongPlan:
     """Everything about the song that is decided before the network runs."""
     style = get_style(request.style)
@@ -69,7 +65,7 @@ def plan_song(request: SongRequest, seed: int | None = None) -> SongPlan:
     parts = tuple(_part_spec(form, m) for m in materials)
     melody_instrument = get_instrument(instrument)
     low, high = melody_instrument.low, melody_instrument.high
-    offset = melody_offset(tonic)
+    offset = key_shift(tonic)
     # The melody must fit the instrument, and stay in a singable two octaves or so.
     pitch_range = (max(low - offset, 55), min(high - offset, 86))
     harmonic_rhythm = chords_per_bar_for(Tune("", "", style.id, meter, 0, mode, []))
@@ -80,13 +76,20 @@ def plan_song(request: SongRequest, seed: int | None = None) -> SongPlan:
 
 def _part_spec(form: FormPlan, material: str) -> PartSpec:
     first = next(s for s in form.sections if s.material == material)
-    return PartSpec(bars=form.materials[material], cadence=first.cadence,
+    cadence = "full" if material == _ending_material(form) else first.cadence
+    return PartSpec(bars=form.materials[material], cadence=cadence,
                     contrast=first.kind == "Bridge")
+
+
+def _ending_material(form: FormPlan) -> str:
+    """The material the song ends with (directly, or quoted by the coda): it must cadence."""
+    last = form.sections[-1]
+    return last.source or last.material if last.material not in form.materials else last.material
 
 
 def assemble_song(plan: SongPlan, tune: Tune) -> Song:
     """Lay the sampled materials out along the form, in the real key."""
-    offset = melody_offset(plan.tonic)
+    offset = key_shift(plan.tonic)
     material_bars = {m: [_transpose(b, offset) for b in part]
                      for m, part in zip(plan.materials, tune.parts, strict=False)}
     rng = random.Random(plan.seed)
@@ -110,9 +113,9 @@ def _section_bars(section: PlannedSection, material_bars: dict[str, list[Bar]],
         if section.variation:
             bars = vary_melody(bars, plan.mode, plan.tonic, rng, amount=0.2 * section.variation)
         return bars
-    # Intro and coda quote the end of the chorus (or of the tune): its cadence.
-    source_letter = "B" if "B" in material_bars else plan.materials[0]
-    source = material_bars[source_letter]
+    # Intro and coda quote the end of the material the form names (the chorus, say).
+    fallback = "B" if "B" in material_bars else plan.materials[0]
+    source = material_bars.get(section.source or fallback, material_bars[fallback])
     bars = [_copy_bar(b) for b in source[-section.bars:]]
     if section.kind == "Coda":
         bars[-1] = _held_final(bars[-1])

@@ -355,11 +355,13 @@ def full_bars(raw: list[RawBar], bar_ticks: int) -> tuple[list[list[Bar]], int, 
     starts: list[int] = []
     pickup = 0
     source_tick = 0  # ticks of written music consumed so far
+    joined_boundary = False  # the bar before was joined with the next part's pickup
     i = 0
     while i < len(raw):
         bar = raw[i]
         notes = list(bar.notes)
-        new_part = i > 0 and (bar.starts_part or raw[i - 1].ends_part)
+        new_part = joined_boundary or (i > 0 and (bar.starts_part or raw[i - 1].ends_part))
+        joined_boundary = False
         start, consumed = source_tick, bar.ticks
         if bar.ticks > bar_ticks:
             raise Skip("overfull bar")
@@ -373,6 +375,7 @@ def full_bars(raw: list[RawBar], bar_ticks: int) -> tuple[list[list[Bar]], int, 
             elif nxt is not None and bar.ticks + nxt.ticks == bar_ticks:
                 notes += nxt.notes  # the next part's pickup completes this part's last bar
                 consumed += nxt.ticks
+                joined_boundary = bar.ends_part or nxt.starts_part or nxt.ends_part
                 i += 1
             elif nxt is None or bar.ends_part or nxt.starts_part:
                 notes.append(Note(None, missing))
@@ -695,12 +698,37 @@ def build_cache(workers: int = 2, out: Path | None = None,
     harmony.json next to it, prints a per-style table and returns the stats.
     `limit_files` (a few tunes per book) is for trying the pipeline quickly.
     """
-    from composer import harmony
-
     started = time.time()
     out = Path(out) if out else CACHE_PATH
     folk, bach, skipped, relabelled = parse_all(workers, limit_files)
-    parsed_s = time.time() - started
+    stats = {
+        "skipped": dict(skipped.most_common()),
+        "relabelled_by_meter": dict(relabelled.most_common()),
+        "workers": workers,
+        "seconds": {"parse": round(time.time() - started, 1)},
+    }
+    return _harmonise_and_write(folk, bach, out, stats, started)
+
+
+def reharmonise_cache(path: Path | None = None) -> dict:
+    """Re-learn the harmony from the cached chorales and re-label the cached folk tunes.
+
+    Seconds instead of a full parse: for tuning composer.harmony. Keeps the parse stats.
+    """
+    started = time.time()
+    path = Path(path) if path else CACHE_PATH
+    tunes = load_corpus(path)
+    bach = [t for t in tunes if t.style == "chorale"]
+    folk = [t for t in tunes if t.style != "chorale"]
+    stats_path = path.parent / STATS_PATH.name
+    stats = json.loads(stats_path.read_text()) if stats_path.exists() else {}
+    stats.setdefault("seconds", {})
+    return _harmonise_and_write(folk, bach, path, stats, started)
+
+
+def _harmonise_and_write(folk: list[Tune], bach: list[Tune], out: Path, stats: dict,
+                         started: float) -> dict:
+    from composer import harmony
 
     model = harmony.learn(bach)
     model.save(out.parent / HARMONY_PATH.name)
@@ -715,27 +743,26 @@ def build_cache(workers: int = 2, out: Path | None = None,
         "per_meter": dict(sorted(Counter(t.meter.name for t in tunes).items())),
         "per_mode": dict(sorted(Counter(t.mode for t in tunes).items())),
         "per_split": dict(sorted(Counter(split_of(t.id) for t in tunes).items())),
-        "skipped": dict(skipped.most_common()),
-        "relabelled_by_meter": dict(relabelled.most_common()),
+        **stats,
         "bars": sum(len(t.bars) for t in tunes),
         "notes": sum(len(t.melody()) for t in tunes),
         "chord_tone_rate": {
             "chorales": round(harmony.chord_tone_rate(bach), 4),
             "harmonised_folk": round(harmony.chord_tone_rate(folk), 4),
         },
-        "harmony_vocabulary": {mode: len(m.chords) for mode, m in model.modes.items()},
-        "seconds": {"parse": round(parsed_s, 1), "total": round(time.time() - started, 1)},
-        "workers": workers,
+        "harmony_vocabulary": {mode: m.chords for mode, m in model.modes.items()},
         "cache_bytes": out.stat().st_size,
     }
+    stats["seconds"]["total"] = round(stats["seconds"].get("parse", 0)
+                                      + time.time() - started, 1)
     (out.parent / STATS_PATH.name).write_text(json.dumps(stats, indent=2) + "\n")
     print(f"{'style':<14}{'tunes':>7}")
     for style, count in stats["per_style"].items():
         print(f"{style:<14}{count:>7}")
-    print(f"{'total':<14}{len(tunes):>7}   skipped {sum(skipped.values())}, "
-          f"chord tones on strong beats: chorales {stats['chord_tone_rate']['chorales']:.3f}, "
-          f"folk {stats['chord_tone_rate']['harmonised_folk']:.3f}, "
-          f"{stats['seconds']['total']:.0f} s")
+    rates = stats["chord_tone_rate"]
+    print(f"{'total':<14}{len(tunes):>7}   skipped {sum(stats.get('skipped', {}).values())}; "
+          f"chord tones on strong beats: chorales {rates['chorales']:.3f}, "
+          f"harmonised folk {rates['harmonised_folk']:.3f}; {stats['seconds']['total']:.0f} s")
     return stats
 
 

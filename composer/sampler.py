@@ -269,25 +269,44 @@ def sample_tunes(model: TuneLSTM, specs: list[TuneSpec], options: SamplingOption
     while steps < max_steps and any(c.phase != "done" for c in cursors):
         logits, state = model(token.to(device), state)
         steps += 1
-        logits = logits[:, -1, :].float().cpu()
-        for i, cursor in enumerate(cursors):
-            token[i, 0] = _next_token(cursor, logits[i], generators[i], grammar, options)
+        _choose_next(cursors, logits[:, -1, :].float().cpu(), generators, grammar, options, token)
     tunes = [decode(c.tokens, tonic=0, tune_id=f"sample-{c.spec.seed}") for c in cursors]
     for tune, spec in zip(tunes, specs, strict=True):
         tune.style = spec.style
     return tunes, steps
 
 
-def _next_token(cursor: _Cursor, logits: torch.Tensor, generator: torch.Generator,
-                grammar: Grammar, options: SamplingOptions) -> int:
-    if cursor.phase == "done":
-        return INDEX[PAD]
-    if cursor.forced:
-        choice = cursor.forced.pop(0)
-    else:
-        allowed = grammar.mask(_state_key(cursor))
-        scaled = (logits / options.temperature).masked_fill(~allowed, float("-inf"))
-        probs = _top_p(torch.softmax(scaled, dim=-1), options.top_p)
-        choice = int(torch.multinomial(probs, 1, generator=generator))
-    _advance(cursor, choice)
-    return choice
+def _choose_next(cursors: list[_Cursor], logits: torch.Tensor,
+                 generators: list[torch.Generator], grammar: Grammar, options: SamplingOptions,
+                 token: torch.Tensor) -> None:
+    """Write each sequence's next token into `token`: forced, PAD when done, else sampled.
+
+    The sampled rows are masked, softmaxed and top-p cut together; each row then takes
+    its own uniform draw from its own generator (inverse CDF), so a row's result does
+    not depend on which other rows share the batch.
+    """
+    free = []
+    for i, cursor in enumerate(cursors):
+        if cursor.phase == "done":
+            token[i, 0] = INDEX[PAD]
+        elif cursor.forced:
+            token[i, 0] = cursor.forced.pop(0)
+            _advance(cursor, int(token[i, 0]))
+        else:
+            free.append(i)
+    if not free:
+        return
+    allowed = torch.stack([grammar.mask(_state_key(cursors[i])) for i in free])
+    scaled = (logits[free] / options.temperature).masked_fill(~allowed, float("-inf"))
+    probs = _top_p(torch.softmax(scaled, dim=-1), options.top_p)
+    cumulative = probs.cumsum(dim=-1)
+    draws = torch.tensor([[float(torch.rand(1, generator=generators[i]))] for i in free])
+    draws = draws * cumulative[:, -1:]  # the top-p rows no longer sum to exactly 1
+    choices = torch.searchsorted(cumulative, draws).clamp_(max=probs.size(-1) - 1)
+    for row, i in enumerate(free):
+        choice = int(choices[row, 0])
+        if probs[row, choice] == 0:  # a draw of exactly 0 or 1: take the nearest allowed id
+            allowed_ids = probs[row].nonzero()[:, 0]
+            choice = int(allowed_ids[(allowed_ids - choice).abs().argmin()])
+        token[i, 0] = choice
+        _advance(cursors[i], choice)

@@ -64,6 +64,12 @@ class Header:
     mode: str
 
 
+def key_shift(tonic: int) -> int:
+    """Semitones from C up to the key's tonic, taken the shorter way: C..F are 0..5
+    above, F#..B are 6..1 below. Moving a tune by it keeps the tune's register."""
+    return tonic if tonic <= 5 else tonic - 12
+
+
 def header_tokens(style: str, meter: Meter, mode: str) -> list[str]:
     if f"STYLE:{style}" not in INDEX:
         raise TokenError(f"unknown style {style!r}")
@@ -82,7 +88,7 @@ def bar_tokens(bar: Bar, tonic: int) -> list[str]:
         if note.pitch is None:
             words.append(REST)
         else:
-            relative = note.pitch - tonic
+            relative = note.pitch - key_shift(tonic)
             if not PITCH_LOW <= relative <= PITCH_HIGH:
                 raise TokenError(f"pitch {note.pitch} is out of range")
             words.append(f"P:{relative}")
@@ -167,7 +173,7 @@ def decode(ids: list[int], tonic: int = 0, tune_id: str = "generated") -> Tune:
             bar.notes.append(Note(None, int(value)))
         elif word == REST or family == "P":
             if bar.notes and bar.notes[-1].pitch is None:
-                pitch = None if word == REST else int(value) + tonic
+                pitch = None if word == REST else int(value) + key_shift(tonic)
                 bar.notes[-1] = Note(pitch, bar.notes[-1].ticks)
     close_bar()
     for part in parts:

@@ -32,12 +32,12 @@ class TrainConfig:
     corpus: Path | None = None  # None: the full cache (composer/data/corpus.jsonl.gz)
     model: ModelConfig = field(default_factory=ModelConfig)
     batch_size: int = 32
-    max_len: int = 640  # tokens per example; longer tunes are cut (few are)
+    max_len: int = 1024  # tokens per example; the longest tunes in the corpus fit
     lr: float = 2e-3
     min_lr: float = 1e-4
     weight_decay: float = 0.01
     grad_clip: float = 1.0
-    max_epochs: int = 40
+    max_epochs: int = 12
     max_minutes: float = 60.0
     eval_every: int = 200  # steps
     patience: int = 6  # evaluations without improvement before stopping
@@ -49,8 +49,8 @@ class TrainConfig:
     def tiny(self) -> TrainConfig:
         """A smoke-test configuration: the test fixture and a small network."""
         return replace(self, corpus=FIXTURE, model=ModelConfig(n_embd=32, n_hidden=64, n_layer=1),
-                       batch_size=8, max_epochs=3, eval_every=10, max_minutes=min(self.max_minutes, 2),
-                       name="tiny-lstm")
+                       batch_size=8, max_epochs=3, eval_every=10,
+                       max_minutes=min(self.max_minutes, 2), name="tiny-lstm")
 
     @property
     def weights_path(self) -> Path:
@@ -113,18 +113,20 @@ def evaluate_loss(model: TuneLSTM, data: list[torch.Tensor], device: torch.devic
     total, count = 0.0, 0
     for batch in data:
         loss, n = batch_loss(model, batch.to(device))
-        total += float(loss) * n
+        total += loss.item() * n
         count += n
     model.train()
     return total / max(count, 1)
 
 
-def learning_rate(config: TrainConfig, step: int, total_steps: int) -> float:
-    """Short warm-up, then cosine decay to min_lr."""
+def learning_rate(config: TrainConfig, step: int, total_steps: int, minutes: float) -> float:
+    """Short warm-up, then cosine decay to min_lr by the last epoch or the time budget,
+    whichever comes first (so a run cut by the clock still ends with a low rate)."""
     warmup = min(200, total_steps // 20 + 1)
     if step < warmup:
         return config.lr * (step + 1) / warmup
-    progress = min(1.0, (step - warmup) / max(1, total_steps - warmup))
+    progress = min(1.0, max((step - warmup) / max(1, total_steps - warmup),
+                            minutes / config.max_minutes))
     return config.min_lr + 0.5 * (config.lr - config.min_lr) * (1 + math.cos(math.pi * progress))
 
 
@@ -190,7 +192,7 @@ def train(config: TrainConfig) -> dict:
     model.train()
     while not stop:
         for batch in batches(splits["train"], config.batch_size, config.max_len, rng):
-            lr = learning_rate(config, step, total_steps)
+            lr = learning_rate(config, step, total_steps, (time.time() - started) / 60)
             for group in optimizer.param_groups:
                 group["lr"] = lr
             loss, n = batch_loss(model, batch.to(device))
@@ -202,15 +204,15 @@ def train(config: TrainConfig) -> dict:
             tokens_seen += n
             window_tokens += n
             progress.update(1)
-            progress.set_postfix(loss=f"{float(loss):.3f}", lr=f"{lr:.1e}")
+            progress.set_postfix(loss=f"{loss.item():.3f}", lr=f"{lr:.1e}")
 
             if step % config.eval_every == 0 or step >= total_steps:
                 valid_loss = evaluate_loss(model, valid, device)
                 rate = window_tokens / max(1e-9, time.time() - window_start)
                 window_start, window_tokens = time.time(), 0
-                history.append({"step": step, "train": float(loss), "valid": valid_loss,
+                history.append({"step": step, "train": loss.item(), "valid": valid_loss,
                                 "tokens_per_s": rate, "minutes": (time.time() - started) / 60})
-                tqdm.write(f"step {step}: train {float(loss):.4f} valid {valid_loss:.4f} "
+                tqdm.write(f"step {step}: train {loss.item():.4f} valid {valid_loss:.4f} "
                            f"({rate:,.0f} tok/s)")
                 if valid_loss < best - 1e-4:
                     best, bad_evals = valid_loss, 0

@@ -11,8 +11,8 @@ from composer.request import SongRequest
 from composer.song import Section, Song
 from composer.styles import get_style
 
-PITCH_CLASSES = {"C": 0, "C#": 1, "Db": 1, "D": 2, "Eb": 3, "E": 4, "F": 5, "F#": 6,
-                 "Gb": 6, "G": 7, "Ab": 8, "A": 9, "Bb": 10, "B": 11}
+PITCH_CLASSES = {"C": 0, "C#": 1, "Db": 1, "D": 2, "D#": 3, "Eb": 3, "E": 4, "F": 5, "F#": 6,
+                 "Gb": 6, "G": 7, "G#": 8, "Ab": 8, "A": 9, "A#": 10, "Bb": 10, "B": 11}
 SCALES = {"major": (0, 2, 4, 5, 7, 9, 11), "minor": (0, 2, 3, 5, 7, 8, 10)}
 
 # Two four-bar phrases per section; roots relative to the tonic.
@@ -60,8 +60,8 @@ def _chords(progression: list[str], meter: Meter, per_bar: int) -> list[list[tup
             bars.append([(0, first), (step, first), (2 * step, second), (3 * step, second)])
         elif per_bar >= 2 and meter.beats % 2 == 0:
             bars.append([(0, first), (meter.bar_ticks // 2, second)])
-        else:
-            bars.append([(0, first if first != second else second)])
+        else:  # one chord a bar: the cadence bar takes its tonic, other bars their first
+            bars.append([(0, second if second.root == 0 else first)])
     return bars
 
 

@@ -5,16 +5,16 @@ import pytest
 from composer.music import Bar, Chord, Meter, Note, Tune
 from composer.tokens import INDEX, VOCAB, TokenError, decode, encode
 
-C, I, V = 60, Chord(0, "maj"), Chord(7, "dom7")
+C, TONIC, DOM = 60, Chord(0, "maj"), Chord(7, "dom7")
 
 
 def jig_with_pickup_and_triplet() -> Tune:
     meter = Meter(6, 8)  # 36 ticks a bar
-    pickup = Bar([Note(None, 30), Note(67, 6)], [(0, I), (18, I)])
+    pickup = Bar([Note(None, 30), Note(67, 6)], [(0, TONIC), (18, TONIC)])
     triplet = Bar([Note(72, 4), Note(74, 4), Note(76, 4), Note(77, 6), Note(79, 18)],
-                  [(0, I), (18, V)])
-    plain = Bar([Note(76, 18), Note(None, 6), Note(72, 12)], [(0, V), (18, I)])
-    part_b = [Bar([Note(79, 36)], [(0, I), (18, I)]), Bar([Note(72, 36)], [(0, V), (18, I)])]
+                  [(0, TONIC), (18, DOM)])
+    plain = Bar([Note(76, 18), Note(None, 6), Note(72, 12)], [(0, DOM), (18, TONIC)])
+    part_b = [Bar([Note(79, 36)], [(0, TONIC), (18, TONIC)]), Bar([Note(72, 36)], [(0, DOM), (18, TONIC)])]
     return Tune("t1", "", "jig", meter, 2, "major", [[pickup, triplet, plain, triplet], part_b],
                 pickup_ticks=30)
 
@@ -42,12 +42,12 @@ def test_pitches_are_key_normalised():
 
 
 def test_incomplete_bar_is_refused():
-    tune = Tune("bad", "", "folk", Meter(4, 4), 0, "major", [[Bar([Note(C, 12)], [(0, I)])]])
+    tune = Tune("bad", "", "folk", Meter(4, 4), 0, "major", [[Bar([Note(C, 12)], [(0, TONIC)])]])
     with pytest.raises(TokenError, match="bar of 12 ticks"):
         encode(tune)
 
 
 def test_unknown_style_is_refused():
-    tune = Tune("bad", "", "disco", Meter(4, 4), 0, "major", [[Bar([Note(C, 48)], [(0, I)])]])
+    tune = Tune("bad", "", "disco", Meter(4, 4), 0, "major", [[Bar([Note(C, 48)], [(0, TONIC)])]])
     with pytest.raises(TokenError, match="unknown style"):
         encode(tune)

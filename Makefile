@@ -1,0 +1,36 @@
+# The two commands of the README: `make run` and `make test`. Both set up first.
+.PHONY: setup run test test-all lint train eval bench bot worker corpus
+
+setup:
+	@bash scripts/setup.sh
+
+run: setup
+	.venv/bin/isadei compose "a folk song" --out out --seed 1
+
+test: setup
+	.venv/bin/ruff check .
+	.venv/bin/python -m pytest
+
+test-all: setup
+	.venv/bin/python -m pytest -m ""
+
+lint: setup
+	.venv/bin/ruff check .
+
+corpus: setup
+	.venv/bin/isadei corpus
+
+train: setup
+	.venv/bin/isadei train
+
+eval: setup
+	.venv/bin/isadei eval
+
+bench: setup
+	.venv/bin/isadei bench
+
+bot: setup
+	.venv/bin/isadei bot
+
+worker: setup
+	.venv/bin/isadei worker

@@ -1,0 +1,270 @@
+"""A lead sheet: the melody with chord symbols and section labels, as a phone-sized PNG.
+
+music21 builds the score and writes MusicXML, verovio engraves it to SVG, cairosvg paints
+the first page on white. Each distinct section is shown once ("Chorus ×3"), so a whole
+song usually fits on one portrait page that reads on a phone.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+from composer.arrange import mido_key
+from composer.music import TICKS_PER_QUARTER, Bar, Chord
+from composer.song import Song
+
+LETTERS = "CDEFGAB"
+NATURAL_PC = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
+SHARP_NAMES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
+# Each interval above the tonic as (scale degree, alteration): chromatic notes are spelled
+# the way they are used: b2, b3, #4, b6, b7 in major; the raised 6th and 7th in minor.
+DEGREES = {
+    "major": ((0, 0), (1, -1), (1, 0), (2, -1), (2, 0), (3, 0), (3, 1), (4, 0), (5, -1),
+              (5, 0), (6, -1), (6, 0)),
+    "minor": ((0, 0), (1, -1), (1, 0), (2, 0), (2, 1), (3, 0), (3, 1), (4, 0), (5, 0),
+              (5, 1), (6, 0), (6, 1)),
+}
+QUALITY_SUFFIX = {"maj": "", "min": "m", "dim": "dim", "dom7": "7"}
+
+PNG_WIDTH = 1080  # pixels: a phone screen's width
+VEROVIO_OPTIONS = {
+    "pageWidth": 1200,  # verovio units; with scale 45 the staff is ~1/8 of the width tall
+    "pageHeight": 3000,  # a tall portrait page; adjustPageHeight trims what is not used
+    "scale": 45,
+    "adjustPageHeight": True,
+    "breaks": "line",  # the encoded lines: four-bar phrases
+    "pageMarginLeft": 40,
+    "pageMarginRight": 40,
+    "pageMarginTop": 40,
+    "pageMarginBottom": 40,
+    "header": "auto",
+    "footer": "none",
+    "spacingSystem": 6,
+    "font": "Leipzig",
+}
+
+
+def spell_pc(pc: int, tonic: int, mode: str, key_name: str = "") -> str:
+    """A pitch class named in the key: E# (not F) in F# minor, Bb (not A#) in F major."""
+    tonic_name = mido_key(tonic, mode, key_name).removesuffix("m")  # A# major → Bb
+    degree, _ = DEGREES[mode][(pc - tonic) % 12]
+    letter = LETTERS[(LETTERS.index(tonic_name[0]) + degree) % 7]
+    alter = (pc - NATURAL_PC[letter] + 6) % 12 - 6
+    if abs(alter) > 1:  # a double sharp or flat: plainer to respell
+        return SHARP_NAMES[pc % 12]
+    return letter + {-1: "b", 0: "", 1: "#"}[alter]
+
+
+def chord_symbol(chord: Chord, tonic: int, mode: str = "major", key_name: str = "") -> str:
+    """The absolute chord name a guitarist reads: "D", "Bm", "A7", "F#dim", "Bb"."""
+    return spell_pc(tonic + chord.root, tonic, mode, key_name) + QUALITY_SUFFIX[chord.quality]
+
+
+@dataclass
+class SheetSection:
+    label: str  # "Verse (×2)", "Part A", "Coda"
+    bars: list[Bar]
+
+
+def lead_sheet_sections(song: Song) -> list[SheetSection]:
+    """Each distinct (kind, material) once, labelled with how often it is played.
+
+    An intro that is accompaniment only (all rests) is left out: there is nothing to read.
+    """
+    order: list[tuple[str, str]] = []
+    first: dict[tuple[str, str], SheetSection] = {}
+    counts: dict[tuple[str, str], int] = {}
+    for section in song.sections:
+        if all(n.pitch is None for bar in section.bars for n in bar.notes):
+            continue
+        key = (section.kind, section.material)
+        counts[key] = counts.get(key, 0) + 1
+        if key not in first:
+            order.append(key)
+            label = section.kind if section.kind in ("Verse", "Chorus", "Bridge") \
+                else section.name
+            first[key] = SheetSection(label, section.bars)
+    for key in order:
+        if counts[key] > 1:
+            first[key].label += f" (×{counts[key]})"
+    return [first[key] for key in order]
+
+
+def build_score(song: Song):
+    """The lead sheet as a music21 Score (imported lazily: music21 is slow to import)."""
+    from music21 import (
+        bar,
+        clef,
+        duration,
+        expressions,
+        harmony,
+        key,
+        layout,
+        metadata,
+        meter,
+        note,
+        pitch,
+        stream,
+        tempo,
+    )
+
+    score = stream.Score()
+    score.metadata = metadata.Metadata()
+    score.metadata.title = song.title
+    score.metadata.composer = "Isadei"
+    part = stream.Part()
+    part.partName = ""
+
+    sections = lead_sheet_sections(song)
+    m21_key = key.Key(_m21_name(spell_pc(song.tonic, song.tonic, song.mode, song.key_name)),
+                      song.mode)
+    key_alters = {p.step: int(p.alter) for p in m21_key.alteredPitches}
+    names = {pc: _m21_name(spell_pc(pc, song.tonic, song.mode, song.key_name))
+             for pc in range(12)}
+    per_line, _ = sheet_layout(sections)
+    number = 1
+    for s_index, section in enumerate(sections):
+        for b_index, source in enumerate(section.bars):
+            measure = stream.Measure(number=number)
+            if number == 1:
+                measure.insert(0, _clef(song, sections, clef))
+                measure.insert(0, m21_key)
+                measure.insert(0, meter.TimeSignature(song.meter.name))
+                beat_quarters = Fraction(song.meter.beat_ticks, TICKS_PER_QUARTER)
+                measure.insert(0, tempo.MetronomeMark(
+                    number=song.tempo_bpm, referent=duration.Duration(beat_quarters)))
+            elif b_index % per_line == 0:
+                # Phrases of four bars to a line, and every section on a line of its own.
+                measure.insert(0, layout.SystemLayout(isNew=True))
+            number += 1
+            if b_index == 0:
+                # Words, not a boxed rehearsal mark: the box is sized for a font we lack.
+                label = expressions.TextExpression(section.label)
+                label.style.fontWeight = "bold"
+                label.placement = "above"
+                measure.insert(0, label)
+            shown = None
+            for offset, chord in sorted(source.chords, key=lambda oc: oc[0]):
+                name = chord_symbol(chord, song.tonic, song.mode, song.key_name)
+                if name == shown:  # the same chord again in the bar: nothing new to read
+                    continue
+                shown = name
+                symbol = harmony.ChordSymbol(_m21_name(name), updatePitches=False)
+                symbol.writeAsChord = False
+                measure.insert(Fraction(offset, TICKS_PER_QUARTER), symbol)
+            at = Fraction(0)
+            seen: dict[tuple[str, int], int] = {}  # accidentals hold to the bar line
+            for n in source.notes:
+                length = Fraction(n.ticks, TICKS_PER_QUARTER)
+                if n.pitch is None:
+                    element = note.Rest()
+                else:
+                    element = note.Note(f"{names[n.pitch % 12]}{_octave(n.pitch, names)}")
+                    _mark_accidental(element.pitch, seen, key_alters, pitch)
+                element.duration = duration.Duration(length)
+                measure.insert(at, element)
+                at += length
+            if b_index == len(section.bars) - 1:
+                last = s_index == len(sections) - 1
+                measure.rightBarline = bar.Barline("final" if last else "light-light")
+            part.append(measure)
+    score.insert(0, part)
+    return score
+
+
+MAX_LINES = 8  # systems that fit the portrait page at the normal size
+
+
+def sheet_layout(sections: list[SheetSection]) -> tuple[int, int]:
+    """(bars per line, verovio scale): four-bar lines, fewer when bars are busy; a long
+    song gets one more bar per line at a smaller size, so it still fits on one page."""
+    notes = sorted(len(bar.notes) for s in sections for bar in s.bars) or [4]
+    busy = notes[len(notes) * 3 // 4]
+    per_line = 4 if busy <= 6 else 3 if busy <= 9 else 2
+    lines = sum(-(-len(s.bars) // per_line) for s in sections)
+    if lines > MAX_LINES:
+        return per_line + 1, 36
+    return per_line, VEROVIO_OPTIONS["scale"]
+
+
+def _octave(midi: int, names: dict[int, str]) -> int:
+    # B# belongs to the octave below its sounding C, Cb to the one above its B.
+    name = names[midi % 12]
+    return midi // 12 - 1 - (name.startswith("B#")) + (name.startswith("C-"))
+
+
+def _mark_accidental(p, seen: dict, key_alters: dict[str, int], pitch_module) -> None:
+    """Show an accidental only where the key signature and the bar so far do not say it."""
+    alter = int(p.accidental.alter) if p.accidental else 0
+    where = (p.step, p.octave)
+    expected = seen.get(where, key_alters.get(p.step, 0))
+    seen[where] = alter
+    if alter == expected:
+        if p.accidental is not None:
+            p.accidental.displayStatus = False
+        return
+    if p.accidental is None:
+        p.accidental = pitch_module.Accidental("natural")
+    p.accidental.displayStatus = True
+
+
+def _clef(song: Song, sections: list[SheetSection], clef_module):
+    pitches = sorted(n.pitch for s in sections for b in s.bars for n in b.notes
+                     if n.pitch is not None) or [67]
+    return clef_module.BassClef() if pitches[len(pitches) // 2] < 57 else clef_module.TrebleClef()
+
+
+def _m21_name(name: str) -> str:
+    """music21 spells flats with "-": "Bbm" → "B-m"."""
+    return name[0] + "-" + name[2:] if name[1:2] == "b" else name
+
+
+def to_musicxml(song: Song) -> str:
+    from music21.musicxml.m21ToXml import GeneralObjectExporter
+
+    score = build_score(song)
+    return GeneralObjectExporter(score).parse().decode("utf-8")
+
+
+# Music-font (SMuFL) characters verovio puts in text (tempo marks, sharps in chord names),
+# as Unicode a system font has: cairosvg cannot use the music font embedded as CSS.
+SMUFL_TEXT = {
+    "\uea64": "\u266d", "\uea65": "\u266e", "\uea66": "\u266f",  # figured-bass style
+    "\ue260": "\u266d", "\ue261": "\u266e", "\ue262": "\u266f",  # accidentals
+    "\ueca5": "\u2669", "\ueca7": "\u266a", "\ueca3": "\U0001d15e",  # quarter, eighth, half
+    "\uecb7": ".",  # augmentation dot
+}
+SMUFL_TSPAN = re.compile(r'<tspan font-family="Leipzig" font-size="(\d+)px">([^<]*)</tspan>')
+
+
+def plain_text_glyphs(svg: str) -> str:
+    def swap(match: re.Match[str]) -> str:
+        size = round(int(match.group(1)) * 0.62)
+        text = "".join(SMUFL_TEXT.get(c, c) for c in match.group(2))
+        return f'<tspan font-family="DejaVu Sans" font-size="{size}px">{text}</tspan>'
+
+    return SMUFL_TSPAN.sub(swap, svg)
+
+
+def engrave(song: Song, path: Path) -> int:
+    """Write the lead sheet's first page to `path` as a PNG; return the page count."""
+    import cairosvg
+    import verovio
+
+    from composer.midi import staged
+
+    verovio.enableLog(verovio.LOG_ERROR)  # layout warnings are not ours to act on
+    toolkit = verovio.toolkit()
+    _, scale = sheet_layout(lead_sheet_sections(song))
+    toolkit.setOptions({**VEROVIO_OPTIONS, "scale": scale})
+    if not toolkit.loadData(to_musicxml(song)):
+        raise RuntimeError("verovio could not read the lead sheet's MusicXML")
+    pages = toolkit.getPageCount()
+    svg = plain_text_glyphs(toolkit.renderToSVG(1))
+    with staged(path) as tmp:
+        cairosvg.svg2png(bytestring=svg.encode("utf-8"), write_to=str(tmp),
+                         output_width=PNG_WIDTH, background_color="white")
+    return pages

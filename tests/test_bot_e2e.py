@@ -1,0 +1,392 @@
+"""End to end: the real `isadei bot` process against a fake Bot API on 127.0.0.1.
+
+One bot process serves the scenarios of this module (they use different users and chats);
+the last ones restart and kill it. By default the composer is a fast stand-in that writes
+real small files; ISADEI_TEST_COMPOSER=real runs the real composer.pipeline.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import mido
+import pytest
+
+from tests.conftest import BOT_TOKEN
+from tests.fake_bot_api import Call, FakeBotApi, group_chat, private_chat, user
+
+BOT = "isadei_test_bot"
+SONG_TIMEOUT = 120  # the real composer on a busy CI machine
+
+
+def fake_only(bot_process) -> None:
+    if bot_process.real:
+        pytest.skip("steers the stand-in composer")
+
+
+def is_mp3(data: bytes) -> bool:
+    with tempfile.NamedTemporaryFile(suffix=".mp3") as f:
+        f.write(data)
+        f.flush()
+        out = subprocess.run(
+            [
+                "ffprobe",
+                "-v",
+                "error",
+                "-show_entries",
+                "format=format_name",
+                "-of",
+                "default=nw=1:nk=1",
+                f.name,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+    return out.returncode == 0 and out.stdout.strip() == "mp3"
+
+
+def buttons(call: Call) -> list[dict]:
+    return [b for row in call["reply_markup"]["inline_keyboard"] for b in row]
+
+
+def job_of(audio: Call) -> str:
+    return buttons(audio)[0]["callback_data"].split(":")[1]
+
+
+def seed_of(audio: Call) -> int:
+    line = next(line for line in audio["caption"].splitlines() if line.startswith("Seed"))
+    return int(line.split()[1])
+
+
+def song(api: FakeBotApi, chat_id: int, count: int = 1) -> tuple[Call, Call, Call]:
+    """Wait for the count-th song in a chat: audio, MIDI, sheet music."""
+    audio = api.wait_for("sendAudio", chat_id=chat_id, count=count, timeout=SONG_TIMEOUT)
+    midi = api.wait_for("sendDocument", chat_id=chat_id, count=count, timeout=30)
+    sheet = api.wait_for("sendPhoto", chat_id=chat_id, count=count, timeout=30)
+    return audio, midi, sheet
+
+
+def test_private_request_in_english(bot_process):
+    api = bot_process.api
+    ann = user(1001, "Ann", "en")
+    asked = api.push_message(ann, private_chat(ann), "a sad waltz in D minor, 30 seconds")
+    status = api.wait_for("sendMessage", chat_id=1001)
+    assert "composing" in status["text"] and "waltz" in status["text"]
+    assert status["reply_parameters"]["message_id"] == asked["message_id"]
+
+    audio, midi, sheet = song(api, 1001)
+    assert audio["performer"] == "Isadei" and audio["title"]
+    assert audio["duration"] >= 1
+    caption = audio["caption"]
+    assert "Waltz" in caption and "bpm" in caption and "Form:" in caption
+    assert f"job {job_of(audio)}" in caption and len(caption) <= 1024
+    labels = [b["text"] for b in buttons(audio)]
+    assert labels == ["🔁 Another one", "🎲 Variation", "⏱ Longer", "🎹 Other instrument"]
+    assert all(len(b["callback_data"].encode()) <= 64 for b in buttons(audio))
+
+    assert is_mp3(audio.files["audio"].data)
+    parsed = mido.MidiFile(file=io.BytesIO(midi.files["document"].data))
+    assert any(msg.type == "note_on" for track in parsed.tracks for msg in track)
+    assert midi.files["document"].filename.endswith(".mid")
+    assert sheet.files["photo"].data.startswith(b"\x89PNG")
+    # the status message goes once the song is there; the chat action showed while working
+    api.wait_for("deleteMessage", chat_id=1001, message_id=status.result["message_id"])
+    assert api.find("sendChatAction", chat_id=1001)
+    assert [c["text"] for c in api.find("editMessageText", chat_id=1001)][-1].startswith("📤")
+
+
+def test_private_request_in_russian(bot_process):
+    api = bot_process.api
+    ivan = user(1002, "Иван", "ru")
+    api.push_message(ivan, private_chat(ivan), "сыграй грустный вальс ре минор")
+    status = api.wait_for("sendMessage", chat_id=1002)
+    assert "сочиняю" in status["text"]
+    audio, _, _ = song(api, 1002)
+    assert "задание" in audio["caption"]
+    assert buttons(audio)[0]["text"] == "🔁 Ещё одну"
+
+
+def test_start_help_styles_and_commands(bot_process):
+    api = bot_process.api
+    ann, ivan = user(1003, "Ann", "en"), user(1004, "Иван", "ru")
+    api.push_message(ann, private_chat(ann), "/start")
+    api.push_message(ivan, private_chat(ivan), "/start")
+    api.push_message(ann, private_chat(ann), "/help")
+    api.push_message(ann, private_chat(ann), "/styles")
+    api.push_message(ann, private_chat(ann), "/compose")
+    api.wait_for("sendMessage", chat_id=1003, count=4)  # (handled concurrently: any order)
+    replies = {c["text"].split()[0]: c for c in api.find("sendMessage", chat_id=1003)}
+    assert "Isadei" in replies["Hi,"]["text"] and "Try" in replies["Hi,"]["text"]
+    assert "/compose" in replies["Send"]["text"]
+    data = {b["callback_data"] for b in buttons(replies["Pick"])}
+    assert {"style:waltz", "style:jig", "style:chinese-folk"} <= data
+    assert buttons(replies["What"])  # /compose without words offers the styles
+    assert "Привет" in api.wait_for("sendMessage", chat_id=1004)["text"]
+
+    commands = api.find("setMyCommands")
+    assert any(c.get("language_code") == "ru" for c in commands)
+    assert "compose" in {c["command"] for c in commands[0]["commands"]}
+
+
+def test_style_button_tap(bot_process):
+    api = bot_process.api
+    bo = user(1005, "Bo", "en")
+    api.push_message(bo, private_chat(bo), "/styles")
+    keyboard = api.wait_for("sendMessage", chat_id=1005)
+    query_id = api.push_callback(bo, keyboard.result, "style:jig")
+    api.wait_for("answerCallbackQuery", callback_query_id=query_id)
+    audio, _, _ = song(api, 1005)
+    assert "Jig" in audio["caption"]
+
+
+def test_another_one_variation_and_file_id_reuse(bot_process):
+    api = bot_process.api
+    cy = user(1006, "Cy", "en")
+    api.push_message(cy, private_chat(cy), "a folk song in G major")
+    first, _, _ = song(api, 1006)
+    job = job_of(first)
+
+    api.push_callback(cy, first.result, f"again:{job}")
+    again, _, _ = song(api, 1006, count=2)
+    assert seed_of(again) != seed_of(first) and job_of(again) != job
+
+    api.push_callback(cy, first.result, f"var:{job}")
+    variation, _, _ = song(api, 1006, count=3)
+    assert seed_of(variation) == seed_of(first)
+    assert variation.files  # a new song: uploaded
+
+    # The same variation again is the same song: Telegram's file_ids, no upload.
+    api.push_callback(cy, first.result, f"var:{job}")
+    repeat, midi, sheet = song(api, 1006, count=4)
+    assert not repeat.files and not midi.files and not sheet.files
+    assert repeat["audio"] == variation.result["audio"]["file_id"]
+
+    api.push_callback(cy, first.result, f"inst:{job}")
+    other, _, _ = song(api, 1006, count=5)
+    instrument = [audio["caption"].splitlines()[1].split(" · ")[-1] for audio in (first, other)]
+    assert instrument[0] != instrument[1]  # e.g. violin, then flute
+    assert seed_of(other) == seed_of(first)
+
+
+def test_group_chat(bot_process):
+    api = bot_process.api
+    dee = user(1007, "Dee", "en")
+    club, club2, club3 = group_chat(-5001), group_chat(-5002, "Dance"), group_chat(-5003)
+    chatter = api.push_message(dee, club, "anyone seen my fiddle?")
+    api.push_message(dee, club, "/compose@other_bot a reel")
+    asked = api.push_message(dee, club, f"/compose@{BOT} a fast jig")
+    audio, _, _ = song(api, -5001)
+    assert audio["reply_parameters"]["message_id"] == asked["message_id"]
+    assert "Jig" in audio["caption"]
+
+    mention = f"@{BOT}"
+    asked2 = api.push_message(
+        dee,
+        club2,
+        f"{mention} play us a reel",
+        entities=[{"type": "mention", "offset": 0, "length": len(mention)}],
+    )
+    status2 = api.wait_for("sendMessage", chat_id=-5002)
+    assert status2["reply_parameters"]["message_id"] == asked2["message_id"]
+
+    api.push_message(dee, club3, f"/styles@{BOT}")
+    bot_message = api.wait_for("sendMessage", chat_id=-5003).result
+    asked3 = api.push_message(dee, club3, "a march please", reply_to=bot_message["message_id"])
+    status3 = api.wait_for("sendMessage", chat_id=-5003, count=2)
+    assert status3["reply_parameters"]["message_id"] == asked3["message_id"]
+
+    song(api, -5002)
+    song(api, -5003)
+    to_chatter = [
+        c
+        for c in api.calls
+        if (c.get("reply_parameters") or {}).get("message_id") == chatter["message_id"]
+        and c.get("chat_id") == -5001
+    ]
+    assert not to_chatter
+    assert len(api.find("sendAudio", chat_id=-5001)) == 1  # /compose@other_bot was not ours
+
+
+def test_inline_query_offers_songs_by_file_id(bot_process):
+    api = bot_process.api
+    eve = user(1008, "Eve", "en")
+    api.push_message(eve, private_chat(eve), "a lullaby")
+    audio, _, _ = song(api, 1008)
+    query_id = api.push_inline_query(eve, "lullaby")
+    answer = api.wait_for("answerInlineQuery", inline_query_id=query_id)
+    results = answer["results"]
+    songs = [r for r in results if r["type"] == "audio"]
+    assert songs and songs[0]["audio_file_id"] == audio.result["audio"]["file_id"]
+    assert any(r["type"] == "article" and r["id"] == "style:waltz" for r in results)
+    assert answer["is_personal"] in (True, "True", "true")
+
+    # A style picked from the inline menu arrives as a message "via" the bot: a request.
+    api.push_message(eve, group_chat(-5004), "🎼 waltz", via_bot=api.me)
+    status = api.wait_for("sendMessage", chat_id=-5004)
+    assert "waltz" in status["text"]
+
+
+def test_hostile_message(bot_process):
+    api = bot_process.api
+    mal = user(1009, "<b>Mal</b>", "en")
+    chunk = (
+        "<b>bold</b> *md* _it_ `code` [x](http://evil) @everyone {braces} %s %(x)s "
+        "\u202eRTL\u202c \x00 🎻 '; DROP TABLE jobs; -- "
+    )
+    text = (chunk * 100)[:4096]
+    api.push_message(mal, private_chat(mal), text)
+    status = api.wait_for("sendMessage", chat_id=1009)
+    assert len(status["text"]) <= 4096
+    audio, _, _ = song(api, 1009)
+    assert len(audio["caption"]) <= 1024
+    assert bot_process.alive()
+
+
+def test_flood_of_requests_from_one_user(bot_process):
+    api = bot_process.api
+    fay = user(1010, "Fay", "en")
+    for i in range(30):
+        api.push_message(fay, private_chat(fay), f"a reel number {i}")
+    refusals = api.wait_for("sendMessage", chat_id=1010, count=28 + 2, timeout=60)
+    assert refusals
+    texts = [c["text"] for c in api.find("sendMessage", chat_id=1010)]
+    assert sum("on the way" in text for text in texts) == 28
+    assert sum(text.startswith("🎼") for text in texts) == 2
+    song(api, 1010, count=2)
+    time.sleep(1.0)
+    assert len(api.find("sendAudio", chat_id=1010)) == 2
+    api.push_message(fay, private_chat(fay), "/help")
+    api.wait_for("sendMessage", chat_id=1010, count=31)
+    assert bot_process.alive()
+
+
+def test_failed_job_is_retried_once_then_apologised(bot_process):
+    fake_only(bot_process)
+    api = bot_process.api
+    gus = user(1011, "Gus", "en")
+    api.push_message(gus, private_chat(gus), "a folk song, fail once")
+    song(api, 1011)
+    api.push_message(gus, private_chat(gus), "a folk song, fail always")
+    apology = api.wait_for(
+        "editMessageText", chat_id=1011, timeout=60, where=lambda c: "Sorry" in c["text"]
+    )
+    assert "(job j" in apology["text"]
+    time.sleep(0.5)
+    assert len(api.find("sendAudio", chat_id=1011)) == 1
+
+
+def test_stats_for_admins_only(bot_process):
+    api = bot_process.api
+    admin, other = user(4242, "Admin", "en"), user(1012, "Hal", "en")
+    api.push_message(admin, private_chat(admin), "/stats")
+    api.push_message(other, private_chat(other), "/stats")
+    stats = api.wait_for("sendMessage", chat_id=4242)["text"]
+    assert "Today:" in stats and "p50" in stats and "p95" in stats
+    assert "admins" in api.wait_for("sendMessage", chat_id=1012)["text"]
+
+
+def test_cancel_responsiveness_and_restart_mid_compose(bot_process):
+    """A bot killed while composing resumes after a restart: exactly one song."""
+    fake_only(bot_process)
+    api = bot_process.api
+    bot_process.stop()
+    bot_process.start(ISADEI_FAKE_COMPOSE_DELAY="4")
+    ida, jo, kim = user(1013, "Ida", "en"), user(1014, "Jo", "en"), user(1015, "Kim", "en")
+    asked_ida = api.push_message(ida, private_chat(ida), "a jig")
+    api.wait_for("editMessageText", chat_id=1013, where=lambda c: "composing" in c["text"])
+    api.push_message(jo, private_chat(jo), "a reel")
+    queued = api.wait_for("sendMessage", chat_id=1014)
+    assert "2nd in line" in queued["text"]
+    api.push_message(jo, private_chat(jo), "/cancel")
+    assert "Cancelled 1" in api.wait_for("sendMessage", chat_id=1014, count=2)["text"]
+    api.wait_for("editMessageText", chat_id=1014, where=lambda c: "cancelled" in c["text"])
+
+    asked = time.monotonic()  # the event loop is free while a song is composed
+    api.push_message(kim, private_chat(kim), "/help")
+    api.wait_for("sendMessage", chat_id=1015, timeout=5)
+    assert time.monotonic() - asked < 3.0
+    assert not api.find("sendAudio", chat_id=1013)
+
+    bot_process.kill()
+    bot_process.start()
+    song(api, 1013)
+    api.push({"message": asked_ida})  # Telegram may deliver an update again after a crash
+    time.sleep(1.5)
+    for method in ("sendAudio", "sendDocument", "sendPhoto"):
+        assert len(api.find(method, chat_id=1013)) == 1, method
+    assert not api.find("sendAudio", chat_id=1014)
+
+
+def test_restart_mid_sending_sends_only_what_is_missing(bot_process):
+    fake_only(bot_process)
+    api = bot_process.api
+    lou = user(1016, "Lou", "en")
+    api.fail_next("sendPhoto", retry_after=30)  # the bot waits; we pull the plug meanwhile
+    api.push_message(lou, private_chat(lou), "a hornpipe")
+    api.wait_for("sendPhoto", chat_id=1016)
+    bot_process.kill()
+    bot_process.start()
+    api.wait_for("sendPhoto", chat_id=1016, count=2, timeout=60)
+    time.sleep(1.5)
+    assert len(api.find("sendAudio", chat_id=1016)) == 1
+    assert len(api.find("sendDocument", chat_id=1016)) == 1
+    assert len(api.find("sendPhoto", chat_id=1016)) == 2  # the refused one and the real one
+
+
+def test_token_never_logged(bot_process):
+    log = bot_process.log()
+    assert "job" in log and "Isadei is up" in log
+    assert BOT_TOKEN not in log and BOT_TOKEN.split(":")[1] not in log
+    lines = [
+        json.loads(line.split("isadei.jobs: ", 1)[1])
+        for line in log.splitlines()
+        if "isadei.jobs: {" in line
+    ]
+    done = [line for line in lines if line["state"] == "done" and not line.get("reused")]
+    assert done and all("total" in line["timings"] and "queued" in line["timings"] for line in done)
+
+
+@pytest.mark.slow
+def test_real_composer_end_to_end(tmp_path):
+    """The real `isadei bot` with the real composer: a song, a button, a restart."""
+    from tests.conftest import BotProcess
+
+    weights = Path(__file__).parents[1] / "weights"
+    if not any(weights.glob("*.safetensors")):
+        pytest.skip("no trained weights yet")
+    api = FakeBotApi(BOT_TOKEN).start()
+    bot = BotProcess(api, tmp_path / "data", tmp_path / "bot.log", ISADEI_TEST_COMPOSER="real")
+    try:
+        bot.start()
+        ann, ivan = user(2001, "Ann", "en"), user(2002, "Иван", "ru")
+        api.push_message(ann, private_chat(ann), "a sad waltz in D minor, 30 seconds")
+        api.push_message(ivan, private_chat(ivan), "весёлая джига, 30 секунд")
+        audio, midi, sheet = song(api, 2001)
+        assert is_mp3(audio.files["audio"].data) and audio["duration"] >= 10
+        parsed = mido.MidiFile(file=io.BytesIO(midi.files["document"].data))
+        assert "Melody" in {track.name for track in parsed.tracks}
+        assert "D minor" in audio["caption"] and "Form: Intro" in audio["caption"]
+        assert sheet.files["photo"].data.startswith(b"\x89PNG")
+        assert "джига" in song(api, 2002)[0]["caption"]
+
+        api.push_callback(ann, audio.result, f"var:{job_of(audio)}")
+        api.wait_for("sendMessage", chat_id=2001, count=2)  # its status message
+        api.wait_for(
+            "editMessageText", chat_id=2001, count=2, where=lambda c: "composing" in c["text"]
+        )
+        bot.kill()  # mid-compose
+        bot.start()
+        variation, _, _ = song(api, 2001, count=2)
+        assert seed_of(variation) == seed_of(audio)
+        time.sleep(1.5)
+        assert len(api.find("sendAudio", chat_id=2001)) == 2
+        assert BOT_TOKEN not in bot.log()
+    finally:
+        bot.stop()
+        api.stop()

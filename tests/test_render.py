@@ -1,0 +1,178 @@
+"""Rendering for real: FluidSynth + ffmpeg → MP3/OGG, the lead sheet PNG, the JSON record."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import mido
+import pytest
+
+import composer.audio as audio
+from composer.audio import MissingSystemDependency, probe_seconds
+from composer.music import Chord
+from composer.render import make_slug, render
+from composer.sheet import chord_symbol, engrave, lead_sheet_sections
+from tests.song_fixture import make_song
+
+
+def system_ready() -> bool:
+    try:
+        audio.check_system()
+    except MissingSystemDependency:
+        return False
+    return True
+
+
+needs_audio = pytest.mark.skipif(not system_ready(),
+                                 reason="fluidsynth, a GM SoundFont or ffmpeg is not installed")
+
+
+def ink(png: Path) -> float:
+    """The share of the image that is not white: a lead sheet with notes has some."""
+    from PIL import Image
+
+    image = Image.open(png).convert("L")
+    histogram = image.histogram()
+    return 1 - sum(histogram[200:]) / sum(histogram)
+
+
+@needs_audio
+def test_real_render(tmp_path: Path) -> None:
+    song = make_song("jig")
+    out = tmp_path / "out"
+    rendered = render(song, out, formats=("mid", "mp3", "ogg", "png", "json"))
+
+    slug = make_slug(song)
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        f"{slug}.{ext}" for ext in ("mid", "mp3", "ogg", "png", "json"))
+    assert set(rendered.paths()) == set(out.iterdir())
+
+    midi_seconds = mido.MidiFile(rendered.midi).length
+    mp3_seconds = probe_seconds(rendered.mp3)
+    assert mp3_seconds == pytest.approx(midi_seconds, abs=1.5)
+    assert rendered.duration_seconds == pytest.approx(mp3_seconds, abs=0.1)
+    assert probe_seconds(rendered.ogg) == pytest.approx(mp3_seconds, abs=0.1)
+
+    from pydub import AudioSegment
+
+    sound = AudioSegment.from_file(rendered.mp3)
+    assert -3.0 < sound.max_dBFS < -0.3  # normalised, with headroom, not clipped
+    assert sound.dBFS > -24  # not silent, not faint
+    assert sound[-300:].dBFS < sound.dBFS - 6  # faded out at the end
+
+    record = json.loads(rendered.json.read_text())
+    assert record["request"] == song.request.to_json()
+    assert (record["style"], record["key"], record["mode"], record["meter"]) == (
+        "jig", "D", "major", "6/8")
+    assert record["seed"] == song.seed and record["tempo_bpm"] == song.tempo_bpm
+    names = [s["name"] for s in record["form"]]
+    assert names == [s.name for s in song.sections]
+    starts = [s["start_seconds"] for s in record["form"]]
+    assert starts[0] == 0 and starts == sorted(starts)
+    total = sum(s["seconds"] for s in record["form"])
+    assert total == pytest.approx(record["music_seconds"], abs=0.01)
+    assert record["duration_seconds"] == pytest.approx(mp3_seconds, abs=0.1)
+    assert [s["start_bar"] for s in record["form"]][:2] == [1, 1 + len(song.sections[0].bars)]
+    for stage in ("compose", "arrange", "midi", "audio", "encode", "engrave", "render"):
+        assert record["timings"][stage] >= 0
+
+    tags = audio_tags(rendered.mp3)
+    assert tags["artist"] == "Isadei" and tags["title"] == song.title
+    assert ink(rendered.png) > 0.02
+
+
+def audio_tags(path: Path) -> dict[str, str]:
+    import subprocess
+
+    out = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "format_tags",
+                          "-of", "json", str(path)], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout)["format"]["tags"]
+
+
+def test_missing_soundfont_is_a_clear_error_and_leaves_no_files(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(audio.shutil, "which", lambda name: f"/usr/bin/{name}")
+    monkeypatch.setenv(audio.SOUNDFONT_ENV, str(tmp_path / "missing.sf2"))
+    out = tmp_path / "out"
+    with pytest.raises(MissingSystemDependency, match="fluid-soundfont-gm"):
+        render(make_song("folk"), out)
+    assert not out.exists() or not any(out.iterdir())
+
+    monkeypatch.delenv(audio.SOUNDFONT_ENV)
+    monkeypatch.setattr(audio, "SOUNDFONT_PATHS", (str(tmp_path / "nowhere.sf2"),))
+    with pytest.raises(MissingSystemDependency,
+                       match="apt-get install fluidsynth fluid-soundfont-gm"):
+        render(make_song("folk"), out)
+    assert not out.exists() or not any(out.iterdir())
+
+
+def test_missing_programs_are_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    soundfont = tmp_path / "gm.sf2"
+    soundfont.write_bytes(b"RIFF")
+    monkeypatch.setenv(audio.SOUNDFONT_ENV, str(soundfont))
+    real_which = shutil.which
+
+    monkeypatch.setattr(audio.shutil, "which", lambda n: None if n == "ffmpeg" else real_which(n))
+    with pytest.raises(MissingSystemDependency, match="apt-get install ffmpeg"):
+        audio.check_system()
+    monkeypatch.setattr(audio.shutil, "which", lambda n: None)
+    with pytest.raises(MissingSystemDependency, match="apt-get install fluidsynth"):
+        audio.check_system()
+
+
+def test_a_failure_midway_leaves_no_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import composer.sheet
+
+    def broken(song, path):
+        path.write_bytes(b"half a png")
+        raise RuntimeError("engraver crashed")
+
+    monkeypatch.setattr(composer.sheet, "engrave", broken)
+    out = tmp_path / "out"
+    with pytest.raises(RuntimeError, match="engraver crashed"):
+        render(make_song("folk"), out, formats=("mid", "png", "json"))
+    assert list(out.iterdir()) == []
+
+
+def test_same_song_and_seed_same_files(tmp_path: Path) -> None:
+    first = render(make_song("reel", long=True), tmp_path / "a", formats=("mid", "json"))
+    second = render(make_song("reel", long=True), tmp_path / "b", formats=("mid", "json"))
+    assert first.midi.read_bytes() == second.midi.read_bytes()
+    a, b = (json.loads(r.json.read_text()) for r in (first, second))
+    a.pop("timings"), b.pop("timings")
+    assert a == b
+    assert first.mp3 is None and first.png is None
+    other = render(make_song("reel", long=True, seed=7), tmp_path / "c", formats=("mid",))
+    assert other.midi.read_bytes() != first.midi.read_bytes()
+
+
+def test_slug_is_ascii_from_style_key_and_seed() -> None:
+    assert make_slug(make_song("folk", key="D", seed=42)) == "folk-d-major-42"
+    assert make_slug(make_song("slip-jig", key="F#", mode="minor", seed=3)) == \
+        "slip-jig-f-sharp-minor-3"
+    assert make_slug(make_song("waltz", key="Bb", seed=0)) == "waltz-b-flat-major-0"
+
+
+def test_lead_sheet_shows_each_section_once(tmp_path: Path) -> None:
+    song = make_song("folk", long=True)
+    labels = [s.label for s in lead_sheet_sections(song)]
+    # the intro is accompaniment only; verse twice, chorus three times
+    assert labels == ["Verse (×2)", "Chorus (×3)", "Bridge", "Coda"]
+    pages = engrave(song, tmp_path / "sheet.png")
+    assert pages == 1
+    assert ink(tmp_path / "sheet.png") > 0.02
+    from PIL import Image
+
+    width, height = Image.open(tmp_path / "sheet.png").size
+    assert width == 1080 and height > width  # portrait, phone-sized
+
+
+def test_chord_symbols_are_absolute_names() -> None:
+    assert chord_symbol(Chord(0, "maj"), 2) == "D"
+    assert chord_symbol(Chord(9, "min"), 2) == "Bm"
+    assert chord_symbol(Chord(7, "dom7"), 2) == "A7"
+    assert chord_symbol(Chord(4, "dim"), 2) == "F#dim"
+    assert chord_symbol(Chord(5, "maj"), 5, "major", "F") == "Bb"
+    assert chord_symbol(Chord(7, "maj"), 6, "minor", "F#") == "C#"

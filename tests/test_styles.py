@@ -1,0 +1,71 @@
+"""The style catalogue: complete, consistent, named in both languages, printable."""
+
+from __future__ import annotations
+
+import pytest
+
+from composer.instruments import get_instrument
+from composer.music import Meter
+from composer.request import parse
+from composer.styles import (
+    DEFAULT_STYLE,
+    STYLE_ALIASES,
+    STYLE_LABELS,
+    STYLES,
+    format_catalogue,
+    get_style,
+)
+
+CONTRACT_IDS = {"folk", "ballad", "lullaby", "waltz", "march", "jig", "slip-jig", "reel",
+                "hornpipe", "strathspey", "air", "chorale", "chinese-folk"}
+
+
+def test_catalogue_has_the_contract_styles() -> None:
+    assert set(STYLES) >= CONTRACT_IDS
+    assert DEFAULT_STYLE in STYLES
+    assert set(STYLE_ALIASES) == set(STYLES) == set(STYLE_LABELS)
+
+
+@pytest.mark.parametrize("style_id", sorted(STYLES))
+def test_style_is_consistent(style_id: str) -> None:
+    style = get_style(style_id)
+    assert style.id == style_id == style_id.lower()
+    low, high = style.tempo_range
+    assert 0 < low <= style.default_tempo <= high
+    assert style.meters and all(Meter.parse(m).beats >= 1 for m in style.meters)
+    assert style.form in ("song", "dance", "chorale")
+    assert style.default_mode in ("major", "minor")
+    for name in (style.melody_instrument, style.chord_instrument, style.bass_instrument):
+        assert get_instrument(name).name == name  # every style instrument is in the table
+
+
+@pytest.mark.parametrize("style_id", sorted(STYLES))
+def test_every_alias_finds_its_style(style_id: str) -> None:
+    for alias in STYLE_ALIASES[style_id]:
+        text = alias.replace("~", "").replace("*", "")
+        assert parse(text).style == style_id, alias
+        assert parse(f"please play {text} now").style == style_id, alias
+
+
+def test_labels() -> None:
+    for style_id, (english, nominative, accusative, gender) in STYLE_LABELS.items():
+        assert english and nominative and accusative, style_id
+        assert gender in ("m", "f")
+
+
+def test_get_style_unknown() -> None:
+    with pytest.raises(ValueError, match="unknown style"):
+        get_style("polka")
+
+
+def test_format_catalogue() -> None:
+    text = format_catalogue()
+    lines = text.splitlines()
+    assert lines[0].startswith("id")
+    for style in STYLES.values():
+        row = next(line for line in lines if line.startswith(style.id + " "))
+        assert style.description in row
+        assert ", ".join(style.meters) in row
+        assert f"{style.tempo_range[0]}-{style.tempo_range[1]}" in row
+        assert style.form in row
+        assert style.melody_instrument in row
