@@ -14,11 +14,13 @@ import asyncio
 import json
 import logging
 import random
+import re
 import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from telegram import (
     BotCommand,
@@ -47,7 +49,7 @@ from telegram.ext import (
 )
 
 import composer.request
-from bot import queue
+from bot import metrics, queue
 from bot.jobs import (
     CANCELLED,
     COMPOSING,
@@ -69,6 +71,8 @@ logger = logging.getLogger("isadei.bot")
 job_log = logging.getLogger("isadei.jobs")
 
 POLL_S = 0.5  # how often a runner looks at the queue and the task's progress
+POSITION_S = 3.0  # distributed: how often "you are N-th in line" may change
+BUSY_RETRY_S = 2.0  # how often a runner tries the queue again while Redis is away
 CHAT_ACTION_S = 4.0  # a chat action shows for ~5 s: repeat it while working
 SEND_ATTEMPTS = 4  # network errors and timeouts while sending (RetryAfter: AIORateLimiter)
 TYPICAL_SONG_S = 20.0  # latency guess before there are statistics
@@ -288,6 +292,7 @@ def accept(
     reason = refusal(rt, user.id, lang)
     if reason:
         logger.info("refused user=%s chat=%s: %s", user.id, chat.id, reason.splitlines()[0])
+        metrics.bot_jobs.labels("refused").inc()
         return None, reason
     if seed is None:
         seed = request.get("seed") if isinstance(request.get("seed"), int) else random_seed()
@@ -316,6 +321,7 @@ def accept(
         request.get("style"),
         seed,
     )
+    metrics.bot_jobs.labels("accepted").inc()
     start_runner(app, job.id)
     return job, None
 
@@ -643,15 +649,23 @@ def waiting_ids(rt: Runtime) -> list[str]:
 
 def position_of(rt: Runtime, job: Job) -> int:
     """1 = nothing ahead; 2 = one song is composed (or waits) before this one; ..."""
+    if not rt.settings.embedded:  # the Redis queue: jobs no worker has taken yet, older first
+        return rt.store.queued_ahead(job) + 1
     waiting = waiting_ids(rt)
     return len(rt.running) + (waiting.index(job.id) if job.id in waiting else 0) + 1
 
 
 async def compose(app: Application, job: Job) -> dict[str, Any] | None:
-    """Wait for a compose slot (first come, first served), then compose with one retry."""
+    """Wait for a compose slot (first come, first served), then compose with one retry.
+
+    Distributed mode has no slots here: every job goes on the Redis queue at once, and the
+    workers take them at their own pace (that is what lets them batch).
+    """
     rt = runtime(app)
     if job.state != QUEUED:  # resumed after a restart: back in line
         job = rt.store.update(job.id, state=QUEUED)
+    if not rt.settings.embedded:
+        return await compose_attempts(app, job)
     while True:
         job = rt.store.get(job.id)
         if job is None or job.state == CANCELLED:
@@ -672,46 +686,107 @@ async def compose_attempts(app: Application, job: Job) -> dict[str, Any] | None:
     """Run the compose task; retry a failure once; apologise after that."""
     rt = runtime(app)
     for attempt in range(job.failures, rt.settings.retries + 1):
-        now = time.time()
-        timings = {"queued": round(now - job.created_at, 3), **job.timings}  # first start only
-        job = rt.store.update(
-            job.id, state=COMPOSING, started_at=job.started_at or now, timings=timings
-        )
-        await show_status(app.bot, rt, job)
-        task = await queue.submit(job.id, job.request, job.seed, attempt)
-        stage, stage_start, began, last_action = COMPOSING, time.monotonic(), time.monotonic(), 0.0
-        timed_out = False
-        while not await task.is_ready():
-            new = await queue.stage_of(task)
-            if new in (COMPOSING, RENDERING) and new != stage:
-                timings[stage] = round(time.monotonic() - stage_start, 3)
-                stage, stage_start = new, time.monotonic()
-                job = rt.store.update(job.id, state=new, timings=timings)
-                await show_status(app.bot, rt, job)
-            if time.monotonic() - last_action >= CHAT_ACTION_S:
-                last_action = time.monotonic()
-                await chat_action(app.bot, job, ChatAction.RECORD_VOICE)
-            if time.monotonic() - began > rt.settings.job_timeout_s:
-                timed_out = True
-                break
-            await asyncio.sleep(POLL_S)
-        timings[stage] = round(time.monotonic() - stage_start, 3)
-        result = None if timed_out else await task.get_result()
-        if result is not None and not result.is_err:
-            value = dict(result.return_value)
-            for name, seconds in (value.get("timings") or {}).items():
-                timings[f"composer.{name}"] = round(float(seconds), 3)
-            rt.store.update(job.id, timings=timings)
-            return value
-        error = "timed out" if timed_out else repr(result.error)
+        result, error = await run_attempt(app, job, attempt)
+        if result is not None:
+            return result
+        job = rt.store.get(job.id)
+        if error is None or job is None or job.state == CANCELLED:
+            return None
         logger.warning("job=%s attempt %d failed: %s", job.id, attempt + 1, clip(error, 500))
-        job = rt.store.update(
-            job.id, failures=job.failures + 1, error=clip(error, 500), timings=timings
-        )
+        job = rt.store.update(job.id, failures=job.failures + 1, error=clip(error, 500))
     job = rt.store.update(job.id, state=FAILED, finished_at=time.time())
     log_job(job)
     await apologise(app.bot, rt, job)
     return None
+
+
+async def run_attempt(
+    app: Application, job: Job, attempt: int
+) -> tuple[dict[str, Any] | None, str | None]:
+    """Put one attempt on the queue (unless it is there already) and follow it to its end,
+    keeping the status message current: (files, None), (None, error), or (None, None) when
+    the user cancelled it. While the queue is unreachable the user is told we are busy."""
+    rt, bot = runtime(app), app.bot
+    settings = rt.settings
+    tid = queue.task_id(job.id, attempt)
+    timings = dict(job.timings)
+    stage: str | None = None  # what the composer last reported; None = not taken yet
+    if settings.embedded:  # it holds a compose slot: it starts now
+        job, stage = start_work(rt, job, COMPOSING, timings), COMPOSING
+        await show_status(bot, rt, job)
+    # Distributed: a worker may sit on a job up to its own timeout; this is the backstop.
+    timeout = settings.job_timeout_s * (1 if settings.embedded else 2)
+    stage_start = began = time.monotonic()
+    last_action = last_position = 0.0
+    busy = False
+    while True:
+        job = rt.store.get(job.id)
+        if job is None or job.state == CANCELLED:
+            if job is not None:
+                await queue.cancel(job.id)
+            return None, None
+        try:
+            progress = await queue.poll(tid)
+            if not progress.ready and not progress.queued:
+                final = attempt >= settings.retries
+                await queue.submit(job.id, job.request, job.seed, attempt, final)
+                progress = queue.Progress(ready=False, stage=None, queued=True)
+            outcome = await queue.fetch(tid, job.id) if progress.ready else None
+        except queue.LostResult:
+            logger.warning("job=%s: the files of %s are gone; composing it again", job.id, tid)
+            await queue.forget(tid)
+            continue
+        except queue.QueueUnavailable as error:
+            if not busy:
+                logger.warning("job=%s: the queue is unreachable (%s); waiting", job.id, error)
+                busy_text = t(job.lang, "status_busy", what=describe(job, job.lang))
+                await edit_status(bot, rt, job, busy_text)
+            busy = True
+            await asyncio.sleep(BUSY_RETRY_S)
+            continue
+        if busy:  # back: show the regular status again
+            busy = False
+            logger.info("job=%s: the queue is back", job.id)
+            last_position = 0.0
+            rt.status_texts.pop(job.id, None)
+            if stage is not None:
+                await show_status(bot, rt, job)
+        if outcome is not None:
+            timings[stage or COMPOSING] = round(time.monotonic() - stage_start, 3)
+            value, error = outcome
+            for name, seconds in ((value or {}).get("timings") or {}).items():
+                timings[f"composer.{name}"] = round(float(seconds), 3)
+            for name, seconds in ((value or {}).get("worker_timings") or {}).items():
+                timings[f"worker.{name}"] = round(float(seconds), 3)
+            rt.store.update(job.id, timings=timings)
+            return value, error
+        new = progress.stage
+        if new in (COMPOSING, RENDERING) and new != stage:
+            if stage is None:  # a worker took it: from now on it is working
+                job, began = start_work(rt, job, new, timings), time.monotonic()
+            else:
+                timings[stage] = round(time.monotonic() - stage_start, 3)
+            stage, stage_start = new, time.monotonic()
+            job = rt.store.update(job.id, state=new, timings=timings)
+            await show_status(bot, rt, job)
+        elif stage is None and time.monotonic() - last_position >= POSITION_S:
+            last_position = time.monotonic()  # (not every poll: edits are rate-limited)
+            await show_status(bot, rt, job, position_of(rt, job))
+        if stage is not None and time.monotonic() - last_action >= CHAT_ACTION_S:
+            last_action = time.monotonic()
+            await chat_action(bot, job, ChatAction.RECORD_VOICE)
+        if stage is not None and time.monotonic() - began > timeout:
+            timings[stage] = round(time.monotonic() - stage_start, 3)
+            rt.store.update(job.id, timings=timings)
+            return None, "timed out"
+        await asyncio.sleep(POLL_S)
+
+
+def start_work(rt: Runtime, job: Job, state: str, timings: dict[str, float]) -> Job:
+    """The job leaves the line: note how long it waited (first attempt only) and when."""
+    now = time.time()
+    timings.setdefault("queued", round(now - job.created_at, 3))
+    return rt.store.update(job.id, state=state, started_at=job.started_at or now, timings=timings)
 
 
 async def deliver(app: Application, job: Job, reuse: Job | None) -> None:
@@ -876,6 +951,7 @@ async def apologise(bot, rt: Runtime, job: Job) -> None:
 
 def log_job(job: Job, **extra: Any) -> None:
     """One structured line per finished job, with the time spent in each stage."""
+    metrics.job_finished(job.state, job.timings)
     job_log.info(
         json.dumps(
             {
@@ -905,14 +981,26 @@ async def post_init(app: Application) -> None:
     for lang, code in ((EN, None), (RU, "ru")):
         commands = [BotCommand(name, description) for name, description in COMMANDS[lang]]
         await app.bot.set_my_commands(commands, language_code=code)
-    await queue.broker.startup()
+    await queue.start()
     rt = runtime(app)
+    if rt.settings.metrics_port and app.job_queue:
+        app.job_queue.run_repeating(update_gauges, interval=5, first=1)
     unfinished = rt.store.active()
     for job in unfinished:
         start_runner(app, job.id)
     logger.info(
         "Isadei is up as @%s; resumed %d unfinished job(s)", app.bot.username, len(unfinished)
     )
+
+
+async def update_gauges(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Jobs per state, for /metrics (read here, on the event loop: SQLite is not shared)."""
+    rt = runtime(context.application)
+    counts = rt.store.count_active()
+    for state in (QUEUED, COMPOSING, RENDERING, SENDING):
+        metrics.bot_active.labels(state).set(counts.get(state, 0))
+    if not rt.settings.embedded:
+        metrics.redis_up.set(1 if await queue.ping() else 0)
 
 
 async def post_stop(app: Application) -> None:
@@ -946,6 +1034,8 @@ class RedactingFormatter(logging.Formatter):
 def setup_logging(settings: Settings, token: str) -> None:
     handler = logging.StreamHandler()
     secrets = [token, token.partition(":")[2]]
+    if settings.webhook_secret:
+        secrets.append(settings.webhook_secret.get_secret_value())
     handler.setFormatter(
         RedactingFormatter(secrets, "%(asctime)s %(levelname)s %(name)s: %(message)s")
     )
@@ -1001,13 +1091,44 @@ def main() -> None:
         sys.exit(2)
     setup_logging(settings, settings.token.get_secret_value())
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    if settings.webhook and not valid_secret(settings):
+        print(WEBHOOK_SECRET_HELP, file=sys.stderr)
+        sys.exit(2)
     app = build_application(settings)
     logger.info(
-        "starting (data in %s, %s mode)",
+        "starting (data in %s, %s mode, %s)",
         settings.data_dir,
         "embedded" if settings.embedded else "distributed",
+        "webhook" if settings.webhook else "polling",
     )
-    app.run_polling(allowed_updates=Update.ALL_TYPES)
+    if settings.metrics_port:
+        metrics.serve(settings.metrics_port)
+    if settings.webhook:
+        assert settings.webhook_url and settings.webhook_secret
+        app.run_webhook(
+            listen=settings.webhook_listen,
+            port=settings.webhook_port,
+            url_path=urlsplit(settings.webhook_url).path.strip("/"),
+            webhook_url=settings.webhook_url,
+            secret_token=settings.webhook_secret.get_secret_value(),
+            allowed_updates=Update.ALL_TYPES,
+        )
+    else:
+        app.run_polling(allowed_updates=Update.ALL_TYPES)
+
+
+WEBHOOK_SECRET_HELP = (
+    "isadei bot: ISADEI_WEBHOOK_URL is set, so ISADEI_WEBHOOK_SECRET must be too: 1-256 "
+    "characters A-Z a-z 0-9 _ -. Telegram sends it with every update, and updates without it "
+    "are refused, so nobody else can post fake updates to the bot. Make one with\n"
+    "    python -c 'import secrets; print(secrets.token_urlsafe(32))'"
+)
+
+
+def valid_secret(settings: Settings) -> bool:
+    """Telegram's rule for a webhook secret token."""
+    secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else ""
+    return bool(re.fullmatch(r"[A-Za-z0-9_-]{1,256}", secret))
 
 
 if __name__ == "__main__":

@@ -3,7 +3,8 @@
 - model: training tokens/s, sampling ms/token at batch 1 and 64 (against the
   arithmetic floor of one bare LSTM step), songs per second for a batch;
 - song: per-stage seconds for a 2-minute song and the total as a multiple of real time;
-- queue (--queue): songs per minute and latency percentiles through the job queue.
+- queue (`isadei bench --queue`, bot/bench_queue.py, bench/queue.json): songs per minute and
+  latency percentiles through the job queue, embedded vs Redis workers.
 """
 
 from __future__ import annotations

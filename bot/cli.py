@@ -10,6 +10,8 @@ import json
 import sys
 from pathlib import Path
 
+BENCH_OUT = "bench/results.json"
+
 
 def cmd_parse(args: argparse.Namespace) -> None:
     from composer.request import parse
@@ -61,8 +63,13 @@ def cmd_sample(args: argparse.Namespace) -> None:
     from composer.sample import sample_to_midi
 
     for path in sample_to_midi(
-        style=args.style, n=args.n, out_dir=Path(args.out), seed=args.seed,
-        temperature=args.temperature, top_p=args.top_p, bars=args.bars,
+        style=args.style,
+        n=args.n,
+        out_dir=Path(args.out),
+        seed=args.seed,
+        temperature=args.temperature,
+        top_p=args.top_p,
+        bars=args.bars,
     ):
         print(path)
 
@@ -74,9 +81,16 @@ def cmd_eval(args: argparse.Namespace) -> None:
 
 
 def cmd_bench(args: argparse.Namespace) -> None:
+    if args.queue:  # the job queue only: embedded vs Redis + workers (bench/queue.json)
+        from bot.bench_queue import bench_queue
+
+        out = Path(args.out if args.out != BENCH_OUT else "bench/queue.json")
+        print(json.dumps(bench_queue(quick=args.quick, out=out), indent=2))
+        print(f"written to {out}")
+        return
     from bot.bench import run_benchmarks
 
-    run_benchmarks(queue=args.queue, out=Path(args.out))
+    run_benchmarks(out=Path(args.out))
 
 
 def cmd_bot(args: argparse.Namespace) -> None:
@@ -139,8 +153,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("bench", help="speed benchmarks; prints numbers and writes JSON")
-    p.add_argument("--queue", action="store_true", help="also benchmark the job queue")
-    p.add_argument("--out", default="bench/results.json")
+    p.add_argument(
+        "--queue", action="store_true", help="benchmark the job queue (embedded vs Redis workers)"
+    )
+    p.add_argument("--quick", action="store_true", help="with --queue: 1, 4, 16 requests")
+    p.add_argument("--out", default=BENCH_OUT)
     p.set_defaults(func=cmd_bench)
 
     p = sub.add_parser("bot", help="run the Telegram bot (polling)")

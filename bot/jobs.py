@@ -166,6 +166,22 @@ class JobStore:
         ).fetchone()
         return ahead + 1
 
+    def queued_ahead(self, job: Job) -> int:
+        """How many jobs still waiting to be taken were created before this one."""
+        (ahead,) = self.db.execute(
+            "SELECT COUNT(*) FROM jobs WHERE state = ? AND created_at < ?",
+            (QUEUED, job.created_at),
+        ).fetchone()
+        return ahead
+
+    def count_active(self) -> dict[str, int]:
+        """Unfinished jobs per state."""
+        marks = ", ".join("?" * len(ACTIVE))
+        rows = self.db.execute(
+            f"SELECT state, COUNT(*) FROM jobs WHERE state IN ({marks}) GROUP BY state", ACTIVE
+        ).fetchall()
+        return {state: count for state, count in rows}
+
     def recent_songs(self, user_id: int, limit: int = 20) -> list[Job]:
         """The user's songs that have a Telegram file_id, newest first."""
         rows = self.db.execute(

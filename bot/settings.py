@@ -43,6 +43,33 @@ class Settings(BaseSettings):
     retries: int = Field(1, validation_alias="ISADEI_RETRIES")  # a failed job is retried once
     job_timeout_s: float = Field(600.0, validation_alias="ISADEI_JOB_TIMEOUT_S")
     log_level: str = Field("INFO", validation_alias="ISADEI_LOG_LEVEL")
+    # Prometheus /metrics on this port (bot and workers; each process its own port). Unset: off.
+    metrics_port: int | None = Field(None, validation_alias="ISADEI_METRICS_PORT")
+
+    # Webhook mode instead of polling (ISADEI_WEBHOOK_URL set): Telegram posts updates to
+    # this public HTTPS URL; a reverse proxy forwards them to ISADEI_WEBHOOK_PORT.
+    webhook_url: str | None = Field(None, validation_alias="ISADEI_WEBHOOK_URL")
+    webhook_secret: SecretStr | None = Field(None, validation_alias="ISADEI_WEBHOOK_SECRET")
+    webhook_port: int = Field(8443, validation_alias="ISADEI_WEBHOOK_PORT")
+    webhook_listen: str = Field("0.0.0.0", validation_alias="ISADEI_WEBHOOK_LISTEN")
+
+    # Distributed mode (ISADEI_REDIS_URL set): the queue, the results, the workers.
+    redis_prefix: str = Field("isadei", validation_alias="ISADEI_REDIS_PREFIX")  # key names
+    result_ttl_s: int = Field(3600, validation_alias="ISADEI_RESULT_TTL_S")  # results in Redis
+    # A folder the bot and the workers both see (NFS...): songs travel there, not via Redis.
+    shared_dir: Path | None = Field(None, validation_alias="ISADEI_SHARED_DIR")
+    # A job taken by a worker that stopped heartbeating goes to another worker after this.
+    idle_timeout_s: float = Field(60.0, validation_alias="ISADEI_IDLE_TIMEOUT_S")
+    heartbeat_s: float = Field(5.0, validation_alias="ISADEI_HEARTBEAT_S")
+    max_deliveries: int = Field(3, validation_alias="ISADEI_MAX_DELIVERIES")  # then dead letter
+    max_batch: int = Field(16, validation_alias="ISADEI_MAX_BATCH")  # songs per sampling run
+    batch_wait_ms: float = Field(20.0, validation_alias="ISADEI_BATCH_WAIT_MS")  # to fill one
+    render_processes: int = Field(2, validation_alias="ISADEI_RENDER_PROCESSES")
+    shutdown_grace_s: float = Field(60.0, validation_alias="ISADEI_SHUTDOWN_GRACE_S")
+    device: str = Field("auto", validation_alias="ISADEI_DEVICE")  # auto | cpu | cuda | cuda:1
+    # CPU threads for torch in a worker (unset: torch's default). On a shared CPU, 1 is faster.
+    torch_threads: int | None = Field(None, validation_alias="ISADEI_TORCH_THREADS")
+    worker_name: str | None = Field(None, validation_alias="ISADEI_WORKER_NAME")  # host-pid
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -65,3 +92,7 @@ class Settings(BaseSettings):
     @property
     def embedded(self) -> bool:
         return not self.redis_url
+
+    @property
+    def webhook(self) -> bool:
+        return bool(self.webhook_url)

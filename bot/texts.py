@@ -42,6 +42,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "status_sending": "📤 sending {what}…",
         "status_retry": "🎼 that take went wrong — composing {what} again…",
         "status_cancelled": "✖️ cancelled: {what}",
+        "status_busy": (
+            "⏳ I'm very busy right now and can't reach my composers for a moment. "
+            "{what} stays in line and comes as soon as they're back."
+        ),
         "summary": "✅ {what} — ready in {seconds} s",
         "notes": "(note: {notes})",
         "failed": (
@@ -118,6 +122,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "status_sending": "📤 отправляю {what}…",
         "status_retry": "🎼 этот дубль не удался — сочиняю {what} заново…",
         "status_cancelled": "✖️ отменено: {what}",
+        "status_busy": (
+            "⏳ Я сейчас очень занят: мои композиторы на минуту недоступны. "
+            "{what} — в очереди и придёт, как только они вернутся."
+        ),
         "summary": "✅ {what} — готово за {seconds} с",
         "notes": "(примечание: {notes})",
         "failed": (

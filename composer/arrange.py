@@ -110,7 +110,7 @@ class Hit:
     role: str  # "bass", "chord", "arp", or a GM drum key as text
     accent: int  # 2 downbeat, 1 strong beat, 0 beat, -1 off the beat
     loudness: float
-    step: int = 0  # arpeggio position / drum velocity offset
+    step: int = 0  # velocity offset: a ghost stroke or a pickup strum is softer
 
 
 def arrange(song: Song, seed: int) -> Arrangement:
@@ -391,14 +391,14 @@ def _band(song: Song, slots: list[Slot], spans: list[Span], style: Style,
 
     # Chord voicings sit below most of the melody, but never under the floor.
     under_melody = melody_pitches[len(melody_pitches) // 5] - 1
-    ceiling = max(CHORD_FLOOR + 12, min(72, under_melody, chord_inst.high))
     floor = max(CHORD_FLOOR, chord_inst.low)
-    voicings = _lead_voicings(spans, song.tonic, floor, max(ceiling, floor + 11))
+    ceiling = min(chord_inst.high, max(floor + 11, min(72, under_melody)))
+    voicings = _lead_voicings(spans, song.tonic, floor, ceiling)
 
     bass_low, bass_high = _bass_window(bass_inst.low, bass_inst.high)
     walking = style.accompaniment in ("boom-chick", "march", "reel", "jig", "waltz")
     bass_hits = [h for h in hits if h.role == "bass"]
-    bass_pitches = _bass_line(song, spans, bass_hits, bass_low, bass_high, walking, rng)
+    bass_pitches = iter(_bass_line(song, spans, bass_hits, bass_low, bass_high, walking, rng))
 
     chords, bass = [], []
     for hit in hits:
@@ -406,7 +406,7 @@ def _band(song: Song, slots: list[Slot], spans: list[Span], style: Style,
         start, dur = hit.tick * SCALE, hit.length * SCALE
         if hit.role == "bass":
             vel = _velocity(hit.loudness, "bass", hit.accent)
-            bass.append((start, round(dur * 0.92), bass_pitches[id(hit)], vel))
+            bass.append((start, round(dur * 0.92), next(bass_pitches), vel))
         elif hit.role == "chord":
             vel = _velocity(hit.loudness, "chord", hit.accent, hit.step)
             chords += [(start, round(dur * 0.9), p, vel) for p in voicings[span]]
@@ -441,11 +441,11 @@ def _nearest(pc: int, target: float, low: int, high: int) -> int:
 
 
 def _bass_line(song: Song, spans: list[Span], hits: list[Hit], low: int, high: int,
-               walking: bool, rng: random.Random) -> dict[int, int]:
+               walking: bool, rng: random.Random) -> list[int]:
     """Roots on chord changes, fifths on repeats, a passing note into some changes."""
     scale = [(song.tonic + s) % 12 for s in SCALES[song.mode]]
     center = low + 0.55 * (high - low)  # E2..A2 on a double bass: full but not boomy
-    pitches: dict[int, int] = {}
+    pitches: list[int] = []
     prev = center
     count = 0
     prev_chord: Chord | None = None
@@ -468,7 +468,7 @@ def _bass_line(song: Song, spans: list[Span], hits: list[Hit], low: int, high: i
         else:
             fifth = (root + (6 if chord.quality == "dim" else 7)) % 12
             pitch = _nearest(fifth if count % 2 else root, 0.7 * prev + 0.3 * center, low, high)
-        pitches[id(hit)] = pitch
+        pitches.append(pitch)
         prev = pitch
     return pitches
 

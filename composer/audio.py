@@ -7,6 +7,7 @@ is written. Every output is written to a temporary file and renamed into place.
 
 from __future__ import annotations
 
+import math
 import os
 import shutil
 import subprocess
@@ -32,7 +33,7 @@ SOUNDFONT_PATHS = (
 SAMPLE_RATE = 44100
 MP3_BITRATE = "192k"
 OPUS_BITRATE = "96k"
-TARGET_DBFS = -16.0  # RMS loudness to aim for: roughly -14 LUFS for this kind of music
+TARGET_DBFS = -16.5  # RMS loudness to aim for: about -14 LUFS for this music (measured)
 PEAK_CEILING = 0.891  # -1 dBFS: the limiter's ceiling
 LIMITER_DB = 6.0  # at most this much gain reduction on peaks; quieter beyond that
 FADE_MS = 1200  # the fade-out over the last chord's ring
@@ -132,6 +133,7 @@ def render_audio(midi_path: Path, mp3_path: Path | None, ogg_path: Path | None =
         song = song[:end_ms].fade_out(min(FADE_MS, end_ms // 4))
         loudness = song[: int(music_seconds * 1000)].dBFS
         gain = min(TARGET_DBFS - loudness, -1.0 + LIMITER_DB - peak)
+        gain = gain if math.isfinite(gain) else 0.0  # a silent render: leave it be
         # Gain and a brick-wall limiter in ffmpeg: louder than peak-normalising, never clips.
         filters = ["-af", f"volume={gain:.2f}dB,alimiter=limit={PEAK_CEILING}:level=false"]
         jobs = []

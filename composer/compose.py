@@ -99,7 +99,8 @@ def assemble_song(plan: SongPlan, tune: Tune) -> Song:
                 loudness=s.loudness, ritardando=s.ritardando)
         for s in plan.form.sections
     ]
-    title = f"{get_style(plan.spec.style).id.replace('-', ' ').title()} in {plan.key_name} {plan.mode}"
+    style_name = plan.spec.style.replace("-", " ").title()
+    title = f"{style_name} in {plan.key_name} {plan.mode}"
     return Song(request=plan.request, title=title, style=plan.spec.style, meter=plan.meter,
                 tonic=plan.tonic, key_name=plan.key_name, mode=plan.mode,
                 tempo_bpm=plan.tempo_bpm, instrument=plan.instrument, seed=plan.seed,

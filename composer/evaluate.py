@@ -234,30 +234,28 @@ def song_seconds(song) -> float:
 def marker_rate(songs: list) -> tuple[float, str]:
     """Share of section starts that carry a marker naming the section's kind.
 
-    Read from the arrangement (what goes into the MIDI file) when the arranger runs,
-    else from the sections' names.
+    Read from the arrangement (the markers the MIDI file gets) when the arranger runs,
+    else from the section names those markers would carry.
     """
     hits = total = 0
     source = "arrangement markers"
     for song in songs:
         starts, tick = [], 0
         for section in song.sections:
-            starts.append((tick, section.kind))
+            starts.append(tick)
             tick += section.ticks
         try:
             from composer.arrange import arrange
 
             arrangement = arrange(song, song.seed)
-            scale = arrangement.music_end // max(tick, 1)
-            markers = {t: text for t, text in arrangement.markers}
-        except Exception:  # the arranger is not ready: check the names the MIDI would carry
+            scale = arrangement.music_end // max(tick, 1)  # MIDI ticks per composer tick
+            markers = dict(arrangement.markers)
+        except Exception:  # the arranger is not ready
             source, scale = "section names", 1
-            markers = {}
-            for (start, _), section in zip(starts, song.sections, strict=True):
-                markers[start] = section.name
-        for start, kind in starts:
+            markers = {start: s.name for start, s in zip(starts, song.sections, strict=True)}
+        for start, section in zip(starts, song.sections, strict=True):
             text = markers.get(start * scale, "")
-            hits += text.startswith(kind) and kind in SONG_KINDS
+            hits += section.kind in SONG_KINDS and text.startswith(section.kind)
             total += 1
     return (hits / total if total else 0.0), source
 

@@ -240,9 +240,12 @@ def build_figure_index(tunes: Sequence[Tune], n: int) -> np.ndarray:
 
 
 def shares_figure(tune: Tune, index: np.ndarray, n: int) -> bool:
-    """Whether any n-note figure of the tune occurs in the index."""
+    """Whether any n-note figure of the tune occurs in the (sorted) index."""
     hashes = ngram_hashes(figures(tune), n)
-    return bool(len(hashes) and len(index) and np.isin(hashes, index).any())
+    if not len(hashes) or not len(index):
+        return False
+    pos = np.minimum(np.searchsorted(index, hashes), len(index) - 1)  # binary search
+    return bool((index[pos] == hashes).any())
 
 
 def copy_rate(tunes: Sequence[Tune], index: np.ndarray, n: int) -> float:

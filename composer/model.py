@@ -7,6 +7,7 @@ checkpoint format next to it (safetensors for the weights, JSON for the config).
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -17,7 +18,8 @@ from torch import nn
 from composer.tokens import VOCAB
 
 WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights"
-DEFAULT_WEIGHTS = WEIGHTS_DIR / "isadei-lstm.safetensors"
+# ISADEI_WEIGHTS points at another checkpoint (a test model, a newer run).
+DEFAULT_WEIGHTS = Path(os.environ.get("ISADEI_WEIGHTS") or WEIGHTS_DIR / "isadei-lstm.safetensors")
 
 
 @dataclass

@@ -15,7 +15,7 @@ from composer.song import Rendered
 def compose_to_files(request: SongRequest | str, out_dir: Path, seed: int | None = None,
                      progress: bool = False,
                      on_stage: Callable[[str], None] | None = None) -> Rendered:
-    """Write <slug>.mid/.mp3/.ogg/.png/.json for one request into out_dir."""
+    """Write <slug>.mid/.mp3/.png/.json for one request into out_dir."""
     def stage(name: str) -> None:
         if on_stage:
             on_stage(name)

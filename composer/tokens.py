@@ -171,10 +171,9 @@ def decode(ids: list[int], tonic: int = 0, tune_id: str = "generated") -> Tune:
             bar.chords.append((0, Chord.parse(value)))
         elif family == "DUR":
             bar.notes.append(Note(None, int(value)))
-        elif word == REST or family == "P":
-            if bar.notes and bar.notes[-1].pitch is None:
-                pitch = None if word == REST else int(value) + key_shift(tonic)
-                bar.notes[-1] = Note(pitch, bar.notes[-1].ticks)
+        elif (word == REST or family == "P") and bar.notes and bar.notes[-1].pitch is None:
+            pitch = None if word == REST else int(value) + key_shift(tonic)
+            bar.notes[-1] = Note(pitch, bar.notes[-1].ticks)
     close_bar()
     for part in parts:
         for b in part:

@@ -12,9 +12,11 @@ def jig_with_pickup_and_triplet() -> Tune:
     meter = Meter(6, 8)  # 36 ticks a bar
     pickup = Bar([Note(None, 30), Note(67, 6)], [(0, TONIC), (18, TONIC)])
     triplet = Bar([Note(72, 4), Note(74, 4), Note(76, 4), Note(77, 6), Note(79, 18)],
+                  # eighth-note triplet, then an eighth and a dotted quarter
                   [(0, TONIC), (18, DOM)])
     plain = Bar([Note(76, 18), Note(None, 6), Note(72, 12)], [(0, DOM), (18, TONIC)])
-    part_b = [Bar([Note(79, 36)], [(0, TONIC), (18, TONIC)]), Bar([Note(72, 36)], [(0, DOM), (18, TONIC)])]
+    part_b = [Bar([Note(79, 36)], [(0, TONIC), (18, TONIC)]),
+              Bar([Note(72, 36)], [(0, DOM), (18, TONIC)])]
     return Tune("t1", "", "jig", meter, 2, "major", [[pickup, triplet, plain, triplet], part_b],
                 pickup_ticks=30)
 

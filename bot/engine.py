@@ -1,0 +1,71 @@
+"""What a worker runs: load the model once, generate a batch of songs, render one song.
+
+The functions live at module level because the render pool is spawned (a forked process
+cannot use CUDA again): it pickles them by name. Imports of composer happen inside, so a
+render process only pays for what rendering needs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from bot.results import scratch_of, write_result
+
+
+@dataclass(frozen=True)
+class Engine:
+    load: Callable[[str], str]  # the device wish ("auto", "cpu", "cuda:1") → the device used
+    generate: Callable[[list[dict], list[int]], list[Any]]  # one batched sampling run → songs
+    render: Callable[[Any, str], dict]  # a song → its job folder at out_dir; the manifest
+    warm: Callable[[], None] | None = None  # run once in each render process when it starts
+
+
+def request_from_json(data: dict[str, Any]):
+    """A SongRequest from SongRequest.to_json() (+ "text")."""
+    from composer.request import SongRequest
+
+    names = {f.name for f in fields(SongRequest)}
+    return SongRequest(**{k: v for k, v in data.items() if k in names})
+
+
+def load_model(device: str = "auto") -> str:
+    """Load the shipped model once and move it to the GPU when there is one."""
+    import torch
+
+    from composer.compose import default_model
+
+    if device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    model, _ = default_model()  # cached: compose_many uses this very model
+    model.to(device)
+    if device.startswith("cuda"):
+        return f"{device} ({torch.cuda.get_device_name(torch.device(device))})"
+    return f"cpu ({torch.get_num_threads()} threads)"
+
+
+def generate_songs(requests: list[dict], seeds: list[int]) -> list[Any]:
+    """All the songs' sections in one batched sampling run (composer.compose.compose_many)."""
+    from composer.compose import compose_many
+
+    return compose_many([request_from_json(r) for r in requests], list(seeds))
+
+
+def render_song(song: Any, out_dir: str) -> dict:
+    """Arrange and render one Song into out_dir: MP3, MIDI, sheet music, JSON, manifest."""
+    from composer.render import render
+
+    out = Path(out_dir)
+    scratch = scratch_of(out)
+    return write_result(render(song, scratch), scratch, out)
+
+
+def warm_renderer() -> None:
+    """Import the renderer (music21, verovio) once per process, not once per song."""
+    import composer.render  # noqa: F401
+    import composer.sheet  # noqa: F401
+
+
+REAL = Engine(load=load_model, generate=generate_songs, render=render_song, warm=warm_renderer)

@@ -1,0 +1,95 @@
+"""The files of a finished job: one folder per job, and how it travels from worker to bot.
+
+A job's folder holds <slug>.mp3/.mid/.png/.json and job-result.json, the manifest, written
+last: a folder with a manifest is complete. It is written as "<job>.partial" and renamed, so
+a crash leaves a whole song or none. In distributed mode the folder travels through Redis as
+one hash (the files and the manifest, with a TTL), or stays in a folder both sides see.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+MANIFEST = "job-result.json"  # written last: its presence means the job's files are complete
+FILE_KINDS = ("mp3", "midi", "png", "json", "ogg")
+
+
+def scratch_of(out_dir: Path) -> Path:
+    """Where a job's files are written before they are renamed into place."""
+    scratch = out_dir.with_name(out_dir.name + ".partial")
+    shutil.rmtree(scratch, ignore_errors=True)
+    scratch.mkdir(parents=True)
+    return scratch
+
+
+def write_result(rendered: Any, scratch: Path, out_dir: Path) -> dict[str, Any]:
+    """Write the manifest of a rendered song into scratch, move scratch to out_dir; the result.
+
+    `rendered` is a composer.song.Rendered whose files are in scratch.
+    """
+    try:
+        info = json.loads(Path(rendered.json).read_text())
+    except (OSError, ValueError):
+        info = {}
+    names = {
+        "mp3": rendered.mp3,
+        "midi": rendered.midi,
+        "png": rendered.png,
+        "json": rendered.json,
+        "ogg": rendered.ogg,
+    }
+    result = {
+        **{kind: Path(path).name if path else None for kind, path in names.items()},
+        "duration_seconds": float(rendered.duration_seconds),
+        "timings": dict(getattr(rendered, "timings", {}) or {}),
+        "info": info,
+    }
+    (scratch / MANIFEST).write_text(json.dumps(result, ensure_ascii=False, default=str))
+    shutil.rmtree(out_dir, ignore_errors=True)
+    scratch.rename(out_dir)
+    manifest = read_manifest(out_dir)
+    assert manifest is not None, out_dir
+    return manifest
+
+
+def read_manifest(out_dir: Path) -> dict[str, Any] | None:
+    """The result of a finished job from its files (absolute paths), or None if incomplete."""
+    try:
+        result = json.loads((out_dir / MANIFEST).read_text())
+    except (OSError, ValueError):
+        return None
+    for name in FILE_KINDS:
+        if result.get(name):
+            result[name] = str(out_dir / result[name])
+            if not Path(result[name]).exists():
+                return None
+    return result
+
+
+def pack(out_dir: Path) -> dict[str, bytes]:
+    """A finished job folder as {file name: bytes} (the manifest included), for Redis."""
+    return {path.name: path.read_bytes() for path in sorted(out_dir.iterdir()) if path.is_file()}
+
+
+def unpack(files: dict[Any, bytes], out_dir: Path) -> dict[str, Any] | None:
+    """Write a packed job folder to out_dir (whole or nothing); its result, or None if the
+    manifest is missing (the files expired, or Redis lost them)."""
+    named = {(k.decode() if isinstance(k, bytes) else str(k)): v for k, v in files.items()}
+    if MANIFEST not in named:
+        return None
+    scratch = scratch_of(out_dir)
+    for name, data in named.items():
+        if name != MANIFEST:
+            (scratch / Path(name).name).write_bytes(data)  # .name: never outside the folder
+    (scratch / MANIFEST).write_bytes(named[MANIFEST])  # last, as always
+    shutil.rmtree(out_dir, ignore_errors=True)
+    scratch.rename(out_dir)
+    return read_manifest(out_dir)
+
+
+def names_of(manifest: dict[str, Any]) -> dict[str, Any]:
+    """A manifest with bare file names instead of paths (what travels in a task result)."""
+    return {k: Path(v).name if k in FILE_KINDS and v else v for k, v in manifest.items()}

@@ -1,0 +1,91 @@
+"""The model card: weights/MODEL_CARD.md, written from what the files say.
+
+Everything in it comes from the weights' own metadata (hyperparameters, training
+time, data counts), the corpus statistics and the evaluation's metrics.md, so the card
+cannot drift from the shipped model. `isadei eval` rewrites it.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from composer.model import DEFAULT_WEIGHTS, read_metadata
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+
+
+def _table(rows: list[tuple[str, object]], header: tuple[str, str]) -> str:
+    lines = [f"| {header[0]} | {header[1]} |", "|---|---|"]
+    lines += [f"| {k} | {v} |" for k, v in rows]
+    return "\n".join(lines)
+
+
+def model_card(weights: Path = DEFAULT_WEIGHTS, metrics_md: Path | None = None) -> str:
+    meta = read_metadata(weights)
+    config, training = meta["config"], meta["training"]
+    stats = json.loads((DATA_DIR / "corpus_stats.json").read_text())
+    metrics_md = metrics_md or weights.parent / "metrics.md"
+    metrics = (metrics_md.read_text() if metrics_md.exists()
+               else "_not evaluated yet: run `isadei eval`_")
+    size_mb = weights.stat().st_size / 1e6
+    h, e = config["n_hidden"], config["n_embd"]
+    layers, vocab = config["n_layer"], config["vocab_size"]
+    # embedding + LSTM layers (4 gates: input and hidden weights, two biases) + output head
+    parameters = (vocab * e + sum(4 * h * ((e if i == 0 else h) + h + 2) for i in range(layers))
+                  + h * vocab + vocab)
+    return f"""# Isadei LSTM: model card
+
+`{weights.name}` ({size_mb:.1f} MB, safetensors) is a {layers}-layer LSTM language model
+({parameters:,} parameters) over Isadei's event vocabulary (composer/tokens.py:
+style/meter/mode/part conditioning tokens, bar lines, bar copies, chord symbols relative
+to the key, durations on a 12-ticks-per-quarter grid that holds triplets, key-normalised
+pitches). It writes melody and chords together, one bar at a time: the bar's chords
+first, then its notes.
+
+## Data
+
+Real music from music21's bundled corpus (no downloads): the Essen folk song collection
+(German, other European and Chinese songs), O'Neill's 1850 Irish tunes, Ryan's Mammoth
+Collection, Aird's airs, miscFolk, and the Bach chorales. {stats['tunes']:,} tunes were
+kept ({stats['bars']:,} bars, {stats['notes']:,} notes); skipped: {sum(stats['skipped'].values()):,}
+({', '.join(f'{k} {v}' for k, v in stats['skipped'].items())}).
+The folk tunes carry no chords: an HMM harmoniser learned from the chorales labels them
+(chord tones on strong beats: chorales {stats['chord_tone_rate']['chorales']:.3f},
+harmonised folk tunes {stats['chord_tone_rate']['harmonised_folk']:.3f}).
+
+{_table(sorted(stats['per_style'].items()), ('style', 'tunes'))}
+
+Split by tune (a stable hash of the tune id, composer.corpus.split_of), never by token:
+{stats['per_split']['train']:,} train / {stats['per_split']['valid']:,} valid /
+{stats['per_split']['test']:,} test tunes; {training['train_tokens']:,} training tokens.
+
+## Training
+
+{_table([
+    ('layers x hidden', f"{layers} x {h}"), ('embedding', e), ('dropout', config['dropout']),
+    ('vocabulary', vocab), ('batch (tunes)', training['batch_size']),
+    ('learning rate', f"{training['lr']} (AdamW, warm-up then cosine)"),
+    ('max tokens per tune', training['max_len']), ('seed', training['seed']),
+    ('steps', training['steps']),
+    ('best validation loss', f"{training['best_valid_loss']:.4f} nats/token"),
+    ('wall-clock', f"{training['seconds'] / 60:.0f} min on {training['device']}"),
+    ('throughput', f"{training['tokens_per_s'] or 0:,.0f} tokens/s"),
+], ('setting', 'value'))}
+
+Hardware: the project's 2-core CPU machine (no GPU was available to this training run).
+Loss curve: `weights/isadei-lstm-loss.png`.
+
+Reproduce: `make corpus` (rebuild the data cache, ~12 min) then `make train`
+(`isadei train`; resumable, early stopping on validation loss, writes this folder).
+
+## Evaluation
+
+{metrics}
+"""
+
+
+def write_model_card(weights: Path = DEFAULT_WEIGHTS) -> Path:
+    path = weights.parent / "MODEL_CARD.md"
+    path.write_text(model_card(weights))
+    return path

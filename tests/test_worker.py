@@ -1,0 +1,283 @@
+"""The worker (bot/worker.py) against a real Redis, in this process; and batched generation.
+
+Also home of the stand-in engine the distributed tests run: `python -m tests.test_worker`
+is `isadei worker` with it (fast fake songs, real small files; words in a request steer it:
+"fail always" raises, "slow" takes 3 s).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import time
+from pathlib import Path
+
+import prometheus_client
+import pytest
+
+from bot import queue
+from bot.engine import Engine, request_from_json
+from bot.results import scratch_of, write_result
+from bot.settings import Settings
+from tests.fake_bot_api import FAKE_DELAY_ENV, tiny_midi, tiny_mp3, tiny_png
+
+# -- the stand-in engine (module level: the spawned render processes import it by name) --
+
+GENERATE_CALLS: list[int] = []  # batch sizes seen by standin_generate in this process
+
+
+def standin_load(device: str) -> str:
+    return "cpu (stand-in)"
+
+
+def standin_generate(requests: list[dict], seeds: list[int]) -> list[dict]:
+    """One "sampling run" for the batch: it costs the same for one song or sixteen."""
+    GENERATE_CALLS.append(len(requests))
+    texts = [(r.get("text") or "").lower() for r in requests]
+    time.sleep(
+        3.0 if any("slow" in t for t in texts) else float(os.environ.get(FAKE_DELAY_ENV, "0.2"))
+    )
+    if any("fail always" in t for t in texts):
+        raise ValueError("the stand-in composer was asked to fail")
+    return [{"request": r, "seed": s} for r, s in zip(requests, seeds, strict=True)]
+
+
+def standin_render(song: dict, out_dir: str) -> dict:
+    """Real small MIDI/MP3/PNG files and the JSON, as composer.render writes them."""
+    from composer.song import Rendered
+
+    request, seed = request_from_json(song["request"]), song["seed"]
+    out = Path(out_dir)
+    scratch = scratch_of(out)
+    slug = f"{request.style}-{seed}"
+    tiny_midi(scratch / f"{slug}.mid", request.tempo_bpm or 120)
+    tiny_mp3(scratch / f"{slug}.mp3")
+    tiny_png(scratch / f"{slug}.png")
+    info = {
+        "title": f"Test {request.style} {seed}",
+        "request": request.to_json(),
+        "style": request.style,
+        "key": request.key or "D",
+        "mode": request.mode or "minor",
+        "tempo_bpm": request.tempo_bpm or 120,
+        "meter": "3/4",
+        "instrument": request.instrument or "violin",
+        "seed": seed,
+        "form": [{"name": n, "kind": n} for n in ("Intro", "Verse", "Chorus", "Coda")],
+        "duration_seconds": 1.0,
+    }
+    (scratch / f"{slug}.json").write_text(json.dumps(info))
+    rendered = Rendered(
+        midi=scratch / f"{slug}.mid",
+        mp3=scratch / f"{slug}.mp3",
+        png=scratch / f"{slug}.png",
+        json=scratch / f"{slug}.json",
+        duration_seconds=1.0,
+        timings={"render": 0.01},
+    )
+    return write_result(rendered, scratch, out)
+
+
+STANDIN = Engine(load=standin_load, generate=standin_generate, render=standin_render)
+
+
+# -- batched generation with the real composer and a small random network --
+
+
+def test_batched_generation_matches_one_by_one(monkeypatch: pytest.MonkeyPatch):
+    """Six requests in one sampling run: fewer forward passes than one by one, same songs."""
+    import torch
+
+    import composer.compose
+    from bot.engine import generate_songs
+    from composer.model import ModelConfig, TuneLSTM
+    from composer.sampler import Grammar
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # a tiny network: threads only fight over the cores
+    torch.manual_seed(0)
+    model = TuneLSTM(ModelConfig(n_embd=16, n_hidden=32, n_layer=1)).eval()
+    passes: list[int] = []  # the batch size of every forward pass
+    forward = model.forward
+    monkeypatch.setattr(
+        model,
+        "forward",
+        lambda ids, state=None: (passes.append(ids.shape[0]), forward(ids, state))[1],
+    )
+    monkeypatch.setattr(composer.compose, "default_model", lambda: (model, Grammar()))
+
+    styles = ["folk", "waltz", "jig", "reel", "lullaby", "march"]
+    requests = [{"style": s, "length_seconds": 20, "text": s} for s in styles]
+    seeds = list(range(11, 17))
+    try:
+        batched = generate_songs(requests, seeds)
+        batch_passes = list(passes)
+        alone_passes = []
+        for request, seed, together in zip(requests, seeds, batched, strict=True):
+            passes.clear()
+            (alone,) = generate_songs([request], [seed])
+            alone_passes.append(len(passes))
+            assert alone.sections == together.sections and alone.title == together.title
+    finally:
+        torch.set_num_threads(threads)
+    assert set(batch_passes) == {len(requests)}  # every pass served all six songs
+    assert len(batch_passes) == max(alone_passes) < sum(alone_passes)
+
+
+# -- the worker, in this process, against a real Redis --
+
+
+def worker_settings(redis_server, tmp_path: Path, **overrides) -> Settings:
+    values = {
+        "redis_url": redis_server.url,
+        "data_dir": tmp_path / "data",
+        "idle_timeout_s": 2.0,
+        "heartbeat_s": 0.3,
+        "batch_wait_ms": 200.0,
+        "max_batch": 8,
+        "render_processes": 1,
+        "shutdown_grace_s": 10.0,
+        **overrides,
+    }
+    return Settings(**values)
+
+
+@pytest.fixture
+def bot_queue(redis_server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """bot/queue.py pointed at the test Redis, as in a bot with ISADEI_REDIS_URL."""
+    settings = worker_settings(redis_server, tmp_path)
+    monkeypatch.setattr(queue, "settings", settings)
+    monkeypatch.setattr(queue, "broker", queue.make_broker(settings))
+    monkeypatch.setenv(FAKE_DELAY_ENV, "0.2")
+    GENERATE_CALLS.clear()
+    return settings
+
+
+REQUEST = {"style": "waltz", "length_seconds": 20, "text": "a waltz"}
+
+
+async def wait_done(tids: list[str], timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not all([(await queue.poll(tid)).ready for tid in tids]):
+        assert time.monotonic() < deadline, "jobs not done in time"
+        await asyncio.sleep(0.05)
+
+
+def test_worker_batches_jobs_and_reuses_finished_ones(bot_queue: Settings, redis_server):
+    from bot.worker import Worker
+
+    async def scenario() -> None:
+        await queue.start()
+        ids = [f"jbatch{i}" for i in range(6)]
+        for i, job_id in enumerate(ids):  # queued before the worker starts: they come at once
+            await queue.submit(job_id, {**REQUEST, "text": f"waltz {i}"}, i, 0)
+        worker = Worker(bot_queue, STANDIN)
+        running = asyncio.create_task(worker.run())
+        tids = [queue.task_id(job_id, 0) for job_id in ids]
+        await wait_done(tids)
+        assert sum(GENERATE_CALLS) == 6 and len(GENERATE_CALLS) < 6  # batched
+        for job_id, tid in zip(ids, tids, strict=True):
+            result, error = await queue.fetch(tid, job_id)
+            assert error is None and result["batch_size"] > 1
+            assert Path(result["mp3"]).read_bytes()[:3] in (b"ID3", b"\xff\xfb", b"\xff\xf3")
+            assert Path(result["mp3"]).parent == bot_queue.songs_dir / job_id
+            assert result["worker_timings"]["generate"] > 0.1
+        # Delivered again (a bot retry, a redelivery): the stored files are reused.
+        await queue.submit(ids[0], REQUEST, 0, 1)
+        await wait_done([queue.task_id(ids[0], 1)])
+        result, _ = await queue.fetch(queue.task_id(ids[0], 1), ids[0])
+        assert result["reused"] is True and sum(GENERATE_CALLS) == 6
+        await asyncio.sleep(2 * bot_queue.heartbeat_s)
+        beat = json.loads(redis_server.client().get(f"isadei:worker:{worker.name}"))
+        assert beat["jobs"] == 7 and beat["device"] == "cpu (stand-in)"
+        worker.stop()
+        await running
+        assert not redis_server.client().exists(f"isadei:worker:{worker.name}")
+        assert redis_server.client().xlen("isadei:jobs") == 0  # done jobs leave the stream
+
+    asyncio.run(scenario())
+    exposed = prometheus_client.generate_latest().decode()
+    assert 'isadei_worker_jobs_total{status="reused"}' in exposed
+    assert "isadei_worker_batch_size_count" in exposed
+
+
+def test_failures_dead_letters_and_timeouts(bot_queue: Settings, redis_server, monkeypatch):
+    from bot.worker import Worker
+
+    settings = worker_settings(redis_server, bot_queue.data_dir.parent, job_timeout_s=2.0)
+    r = redis_server.client()
+
+    async def scenario() -> None:
+        await queue.start()
+        worker = Worker(settings, STANDIN)
+        running = asyncio.create_task(worker.run())
+        # One bad request in a batch fails alone; on the bot's last attempt it is dead-lettered.
+        await queue.submit("jgood", REQUEST, 1, 0)
+        await queue.submit("jbad", {**REQUEST, "text": "fail always"}, 2, 1, final=True)
+        await wait_done(["jgood.0", "jbad.1"])
+        assert (await queue.fetch("jgood.0", "jgood"))[1] is None
+        _, error = await queue.fetch("jbad.1", "jbad")
+        assert "asked to fail" in error
+        # A job that was delivered too often (it kept killing workers) is not run again.
+        r.set("isadei:deliveries:jpoison.0", settings.max_deliveries)
+        await queue.submit("jpoison", REQUEST, 3, 0)
+        await wait_done(["jpoison.0"])
+        assert "delivered 4 times" in (await queue.fetch("jpoison.0", "jpoison"))[1]
+        # A job that takes too long gets an error result; the bot retries or apologises.
+        await queue.submit("jslow", {**REQUEST, "text": "slow"}, 4, 0)
+        await wait_done(["jslow.0"])
+        assert "timed out" in (await queue.fetch("jslow.0", "jslow"))[1]
+        worker.stop()
+        await running
+
+    asyncio.run(scenario())
+    dead = [
+        {k.decode(): v.decode() for k, v in fields.items()} for _, fields in r.xrange("isadei:dead")
+    ]
+    assert [d["job"] for d in dead] == ["jbad", "jpoison"]
+    assert json.loads(dead[0]["request"])["text"] == "fail always"
+    assert all(d["worker"] and d["error"] for d in dead)
+
+
+def test_stop_finishes_the_batch_in_hand_and_hands_back_the_rest(
+    bot_queue: Settings, redis_server, monkeypatch
+):
+    from bot.worker import Worker
+
+    monkeypatch.setenv(FAKE_DELAY_ENV, "1.0")
+    settings = worker_settings(
+        redis_server, bot_queue.data_dir.parent, max_batch=2, batch_wait_ms=50.0
+    )
+    r = redis_server.client()
+
+    async def scenario() -> None:
+        await queue.start()
+        ids = [f"jstop{i}" for i in range(5)]
+        for i, job_id in enumerate(ids):
+            await queue.submit(job_id, REQUEST, i, 0)
+        first = Worker(settings, STANDIN)
+        running = asyncio.create_task(first.run())
+        while not GENERATE_CALLS:  # the first batch is being generated
+            await asyncio.sleep(0.02)
+        first.stop()  # as SIGTERM does
+        await running
+        done = [job_id for job_id in ids if (await queue.poll(f"{job_id}.0")).ready]
+        assert done == ids[:2]  # the batch in hand was finished...
+        assert r.xlen("isadei:jobs") == 3  # ...the rest is back on the queue, for anyone
+        assert r.xpending("isadei:jobs", "isadei:workers")["pending"] == 0
+        second = Worker(settings, STANDIN)
+        running = asyncio.create_task(second.run())
+        await wait_done([f"{job_id}.0" for job_id in ids])
+        second.stop()
+        await running
+
+    asyncio.run(scenario())
+    assert sorted(GENERATE_CALLS) == [1, 2, 2]
+    assert {int(r.get(f"isadei:deliveries:jstop{i}.0")) for i in range(5)} == {1}
+
+
+if __name__ == "__main__":  # `python -m tests.test_worker`: a worker with the stand-in engine
+    from bot.worker import main
+
+    main(STANDIN)
