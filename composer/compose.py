@@ -8,10 +8,13 @@ can sample many plans in one batch (`compose_many`).
 
 from __future__ import annotations
 
+import os
 import random
 import time
 from dataclasses import dataclass
 from functools import lru_cache
+
+import torch
 
 from composer.form import FormPlan, PlannedSection, plan_form
 from composer.harmony import chords_per_bar_for
@@ -89,8 +92,8 @@ def _ending_material(form: FormPlan) -> str:
 
 def assemble_song(plan: SongPlan, tune: Tune) -> Song:
     """Lay the sampled materials out along the form, in the real key."""
-    offset = key_shift(plan.tonic)
-    material_bars = {m: [_transpose(b, offset) for b in part]
+    offset = key_shift(plan.tonic) + _octave_shift(tune, plan)
+    material_bars = {m: [transpose_bar(b, offset) for b in part]
                      for m, part in zip(plan.materials, tune.parts, strict=False)}
     rng = random.Random(plan.seed)
     sections = [
@@ -105,6 +108,20 @@ def assemble_song(plan: SongPlan, tune: Tune) -> Song:
                 tonic=plan.tonic, key_name=plan.key_name, mode=plan.mode,
                 tempo_bpm=plan.tempo_bpm, instrument=plan.instrument, seed=plan.seed,
                 sections=sections)
+
+
+def _octave_shift(tune: Tune, plan: SongPlan, centre: int = 67) -> int:
+    """0 or +-12: put the melody's middle near G4, where it reads on the staff and sings,
+    if the whole melody still fits the instrument."""
+    pitches = sorted(n.pitch for n in tune.melody() if n.pitch is not None)
+    if not pitches:
+        return 0
+    base = key_shift(plan.tonic)
+    instrument = get_instrument(plan.instrument)
+    low, high = pitches[0] + base, pitches[-1] + base
+    fitting = [o for o in (0, 12, -12) if instrument.low <= low + o and high + o <= instrument.high]
+    median = pitches[len(pitches) // 2] + base
+    return min(fitting or [0], key=lambda o: abs(median + o - centre))
 
 
 def _section_bars(section: PlannedSection, material_bars: dict[str, list[Bar]],
@@ -123,7 +140,7 @@ def _section_bars(section: PlannedSection, material_bars: dict[str, list[Bar]],
     return bars
 
 
-def _transpose(bar: Bar, semitones: int) -> Bar:
+def transpose_bar(bar: Bar, semitones: int) -> Bar:
     notes = [Note(None if n.pitch is None else n.pitch + semitones, n.ticks) for n in bar.notes]
     return Bar(notes=notes, chords=list(bar.chords))
 
@@ -175,6 +192,9 @@ def _ornament(bar: Bar, scale: set[int], rng: random.Random) -> Bar:
 @lru_cache(maxsize=1)
 def default_model() -> tuple[TuneLSTM, Grammar]:
     """The shipped model and the grammar of what it saw in training, loaded once."""
+    # One sampling step is a few small matrix-vector products: on a CPU one thread is as
+    # fast as two, and two fight badly with FluidSynth and with other processes.
+    torch.set_num_threads(int(os.environ.get("ISADEI_TORCH_THREADS") or 1))
     model = load_model(DEFAULT_WEIGHTS)
     counts = read_metadata(DEFAULT_WEIGHTS).get("token_counts", {})
     return model, grammar_from_counts(counts)

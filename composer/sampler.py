@@ -34,9 +34,11 @@ from composer.tokens import (
     VOCAB,
     decode,
     header_tokens,
+    ids_of,
 )
 
 DOMINANTS = ("7maj", "7dom7")
+COPY_IDS = ids_of("COPY:")
 PREDOMINANTS = {"major": ("5maj", "9min", "2min"), "minor": ("5min", "8maj", "3maj")}
 
 
@@ -66,6 +68,9 @@ class TuneSpec:
 class SamplingOptions:
     temperature: float = 1.0
     top_p: float = 0.95
+    # Added to the COPY logits: an LSTM under-repeats bars compared with people (it
+    # hedges between repeating and not); a nudge brings the rate back towards human tunes.
+    copy_bias: float = 0.85  # chosen so sampled tunes repeat bars about as often as human ones
 
     def __post_init__(self) -> None:
         if not 0.05 <= self.temperature <= 5.0:
@@ -297,7 +302,10 @@ def _choose_next(cursors: list[_Cursor], logits: torch.Tensor,
     if not free:
         return
     allowed = torch.stack([grammar.mask(_state_key(cursors[i])) for i in free])
-    scaled = (logits[free] / options.temperature).masked_fill(~allowed, float("-inf"))
+    scaled = logits[free]
+    if options.copy_bias:
+        scaled[:, COPY_IDS] += options.copy_bias
+    scaled = (scaled / options.temperature).masked_fill(~allowed, float("-inf"))
     probs = _top_p(torch.softmax(scaled, dim=-1), options.top_p)
     cumulative = probs.cumsum(dim=-1)
     draws = torch.tensor([[float(torch.rand(1, generator=generators[i]))] for i in free])

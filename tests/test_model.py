@@ -1,0 +1,76 @@
+"""The shipped weights load and compose on a CPU; training learns; bad checkpoints are
+refused with a clear error."""
+
+import pytest
+import torch
+
+from composer.compose import compose, default_model
+from composer.model import (
+    DEFAULT_WEIGHTS,
+    CheckpointError,
+    ModelConfig,
+    TuneLSTM,
+    load_model,
+    save_model,
+)
+from composer.request import SongRequest
+from composer.train import TrainConfig, train
+
+
+def test_shipped_weights_load_and_compose_a_song_on_cpu():
+    model, grammar = default_model()
+    assert next(model.parameters()).device.type == "cpu"
+    assert DEFAULT_WEIGHTS.stat().st_size < 50e6
+    song = compose(SongRequest(style="jig", key="D", length_seconds=30), seed=7)
+    assert song.key_name == "D" and song.meter.name == "6/8"
+    assert all(bar.ticks == song.meter.bar_ticks for bar in song.bars)
+    assert song.sections[0].kind == "Intro" and song.sections[-1].kind == "Coda"
+    last_note = [n for n in song.bars[-1].notes if n.pitch is not None][-1]
+    assert last_note.pitch % 12 == 2  # ends on the tonic, D
+
+
+def test_same_request_and_seed_give_the_same_song():
+    request = SongRequest(style="waltz", mode="minor", length_seconds=30)
+    assert compose(request, seed=11).bars == compose(request, seed=11).bars
+    assert compose(request, seed=11).bars != compose(request, seed=12).bars
+
+
+def test_tiny_training_run_lowers_the_loss(tmp_path):
+    summary = train(TrainConfig(out_dir=tmp_path, resume=False).tiny())
+    history = torch.load(tmp_path / "tiny-lstm.ckpt.pt", weights_only=False)["history"]
+    assert history[-1]["valid"] < history[0]["valid"] - 0.3
+    assert summary["best_valid_loss"] == min(h["valid"] for h in history)
+    assert load_model(tmp_path / "tiny-lstm.safetensors").config.n_hidden == 64
+    assert (tmp_path / "tiny-lstm-loss.png").stat().st_size > 1000
+
+
+def test_corrupt_or_missing_checkpoint_is_a_clear_error(tmp_path):
+    broken = tmp_path / "broken.safetensors"
+    broken.write_bytes(DEFAULT_WEIGHTS.read_bytes()[:5000])
+    with pytest.raises(CheckpointError, match="cannot load"):
+        load_model(broken)
+    with pytest.raises(CheckpointError, match="no weights"):
+        load_model(tmp_path / "missing.safetensors")
+
+
+def test_checkpoint_round_trip_keeps_the_weights(tmp_path):
+    model = TuneLSTM(ModelConfig(n_embd=8, n_hidden=16, n_layer=2))
+    save_model(model, tmp_path / "m.safetensors", metadata={"note": "test"})
+    loaded = load_model(tmp_path / "m.safetensors")
+    for (name, a), (_, b) in zip(model.state_dict().items(), loaded.state_dict().items(),
+                                 strict=True):
+        assert torch.equal(a, b), name
+
+
+def test_sample_writes_readable_midi_and_refuses_unknown_styles(tmp_path):
+    import mido
+
+    from composer.sample import sample_to_midi
+
+    paths = sample_to_midi("reel", n=3, out_dir=tmp_path, seed=1, bars=4)
+    assert len(paths) == 3
+    midi = mido.MidiFile(paths[0])
+    assert [t.name for t in midi.tracks][1] == "Melody"
+    assert [m.text for m in midi.tracks[0] if m.type == "marker"] == ["Part A", "Part B"]
+    with pytest.raises(ValueError, match="unknown style"):
+        sample_to_midi("disco", n=1, out_dir=tmp_path)
