@@ -18,14 +18,14 @@ import json
 import os
 import platform
 import secrets
-import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from bot.redis_server import RedisServer
 
 REPO = Path(__file__).resolve().parents[1]
 LEVELS, QUICK_LEVELS = (1, 10, 100), (1, 4, 16)
@@ -52,9 +52,9 @@ def bench_queue(quick: bool = False, out: Path | None = None) -> dict[str, Any]:
         base = Path(tmp)
         print("embedded (one process, one compose slot)…", flush=True)
         results["configs"]["embedded"] = measure(base, levels, redis_url=None)
-        redis = start_redis(base)
+        redis = RedisServer(base).start()
         try:
-            url = f"redis://127.0.0.1:{redis[1]}/0"
+            url = redis.url
             for count in (1, 2):
                 print(f"redis, {count} worker(s)…", flush=True)
                 workers = [start_worker(base, url, f"bench-w{i}") for i in range(count)]
@@ -64,7 +64,7 @@ def bench_queue(quick: bool = False, out: Path | None = None) -> dict[str, Any]:
                     for worker in workers:
                         stop(worker)
         finally:
-            stop(redis[0])
+            redis.stop()
     results["machine"]["load_average_at_end"] = os.getloadavg()  # a shared CPU shows here
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -112,42 +112,6 @@ def measure(base: Path, levels: tuple[int, ...], redis_url: str | None) -> dict[
         numbers[str(n)] = json.loads(done.stdout.strip().splitlines()[-1])
         print(f"  {n:>3} concurrent: {numbers[str(n)]}", flush=True)
     return numbers
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_redis(base: Path) -> tuple[subprocess.Popen, int]:
-    port = free_port()
-    binary = shutil.which("redis-server") or "/usr/bin/redis-server"
-    proc = subprocess.Popen(
-        [
-            binary,
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(base),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return proc, port
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError("redis-server did not start")
 
 
 def start_worker(base: Path, url: str, name: str) -> subprocess.Popen:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.redis_server import RedisServer, free_port  # noqa: F401 (tests import them here)
 from tests.fake_bot_api import FAKE_DELAY_ENV, FakeBotApi, install_fake_composer
 
 BOT_TOKEN = "123456789:AAE-test-SECRET-token-for-isadei"
@@ -136,67 +137,6 @@ def bot_process(tmp_path_factory: pytest.TempPathFactory):
 
 
 # ==== distributed mode (bot/worker.py, bot/queue.py; tests/test_worker.py, test_distributed.py) ==
-import socket  # noqa: E402
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class RedisServer:
-    """A real redis-server on 127.0.0.1, in a temp dir, without persistence (so a restart
-    loses everything, like a crashed cache): stop() and start() again on the same port."""
-
-    def __init__(self, workdir: Path):
-        self.workdir, self.port = workdir, free_port()
-        self.proc: subprocess.Popen | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> RedisServer:
-        binary = shutil.which("redis-server") or "/usr/bin/redis-server"
-        self.proc = subprocess.Popen(
-            [
-                binary,
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                str(self.workdir),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2) as conn:
-                    conn.sendall(b"PING\r\n")
-                    if conn.recv(16).startswith(b"+PONG"):
-                        return self
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError("redis-server did not start")
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            self.proc.wait(10)
-
-    def client(self):
-        import redis
-
-        return redis.Redis.from_url(self.url)
-
 
 @pytest.fixture
 def redis_server(tmp_path_factory: pytest.TempPathFactory):

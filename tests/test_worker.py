@@ -2,7 +2,7 @@
 
 Also home of the stand-in engine the distributed tests run: `python -m tests.test_worker`
 is `isadei worker` with it (fast fake songs, real small files; words in a request steer it:
-"fail always" raises, "slow" takes 3 s).
+"fail always" raises, "slow" takes 8 s).
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ def standin_generate(requests: list[dict], seeds: list[int]) -> list[dict]:
     GENERATE_CALLS.append(len(requests))
     texts = [(r.get("text") or "").lower() for r in requests]
     time.sleep(
-        3.0 if any("slow" in t for t in texts) else float(os.environ.get(FAKE_DELAY_ENV, "0.2"))
+        8.0 if any("slow" in t for t in texts) else float(os.environ.get(FAKE_DELAY_ENV, "0.2"))
     )
     if any("fail always" in t for t in texts):
         raise ValueError("the stand-in composer was asked to fail")
@@ -205,7 +205,7 @@ def test_worker_batches_jobs_and_reuses_finished_ones(bot_queue: Settings, redis
 def test_failures_dead_letters_and_timeouts(bot_queue: Settings, redis_server, monkeypatch):
     from bot.worker import Worker
 
-    settings = worker_settings(redis_server, bot_queue.data_dir.parent, job_timeout_s=2.0)
+    settings = worker_settings(redis_server, bot_queue.data_dir.parent, job_timeout_s=5.0)
     r = redis_server.client()
 
     async def scenario() -> None:
