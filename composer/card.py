@@ -29,6 +29,8 @@ def model_card(weights: Path = DEFAULT_WEIGHTS, metrics_md: Path | None = None) 
     metrics = (metrics_md.read_text() if metrics_md.exists()
                else "_not evaluated yet: run `isadei eval`_")
     size_mb = weights.stat().st_size / 1e6
+    notes_path = weights.parent / "TRAINING_NOTES.md"
+    notes = notes_path.read_text().strip() if notes_path.exists() else ""
     h, e = config["n_hidden"], config["n_embd"]
     layers, vocab = config["n_layer"], config["vocab_size"]
     # embedding + LSTM layers (4 gates: input and hidden weights, two biases) + output head
@@ -74,12 +76,12 @@ Split by tune (a stable hash of the tune id, composer.corpus.split_of), never by
 ], ('setting', 'value'))}
 
 Hardware: the project's 2-core CPU machine (no GPU was available to this training run).
+
+{notes}
 Loss curve: `weights/isadei-lstm-loss.png`.
 
 Reproduce: `make corpus` (rebuild the data cache, ~12 min) then `make train`
 (`isadei train`; resumable, early stopping on validation loss, writes this folder).
-
-## Evaluation
 
 {metrics}
 """
