@@ -177,6 +177,13 @@ def main(argv: list[str] | None = None) -> None:
     except ValueError as error:  # bad input: a clear message, not a traceback
         print(f"isadei: {error}", file=sys.stderr)
         sys.exit(2)
+    except RuntimeError as error:
+        from composer.audio import MissingSystemDependency
+
+        if not isinstance(error, MissingSystemDependency):
+            raise
+        print(f"isadei: {error}", file=sys.stderr)  # says what to apt-get install
+        sys.exit(3)
 
 
 if __name__ == "__main__":
