@@ -3,7 +3,7 @@ processes, a real redis-server and the fake Bot API, all on 127.0.0.1.
 
 Workers run the stand-in engine (tests/test_worker.py) unless a test says otherwise; the bot
 never composes in this mode, so it is the real bot. The smoke test runs by default; the long
-scenarios (100 requests, Redis outage, bot restart, the real composer) are marked slow.
+scenarios (100 requests, Redis outage, bot restart) are marked slow.
 """
 
 from __future__ import annotations
@@ -267,12 +267,10 @@ def test_redis_outage_and_bot_restart(cluster):
     assert "resumed" in bot.log()
 
 
-@pytest.mark.slow
 def test_real_composer_through_redis(cluster):
     """The real composer in a real worker: songs come back through Redis."""
     weights = REPO / "weights"
-    if not any(weights.glob("*.safetensors")):
-        pytest.skip("no trained weights yet")
+    assert any(weights.glob("*.safetensors")), "the trained weights are part of the repo"
     api, redis, base, started = cluster
     bot = distributed_bot(api, redis, base)
     started["bots"].append(bot)
