@@ -17,7 +17,7 @@ from functools import lru_cache
 import torch
 
 from composer.form import FormPlan, PlannedSection, plan_form
-from composer.harmony import chords_per_bar_for
+from composer.harmony import slots_per_bar
 from composer.instruments import get_instrument
 from composer.model import DEFAULT_WEIGHTS, TuneLSTM, load_model, read_metadata
 from composer.music import Bar, Meter, Note, Tune
@@ -71,8 +71,7 @@ def plan_song(request: SongRequest, seed: int | None = None) -> SongPlan:
     offset = key_shift(tonic)
     # The melody must fit the instrument, and stay in a singable two octaves or so.
     pitch_range = (max(low - offset, 55), min(high - offset, 86))
-    harmonic_rhythm = chords_per_bar_for(Tune("", "", style.id, meter, 0, mode, []))
-    spec = TuneSpec(style.id, meter, mode, parts, harmonic_rhythm, pitch_range, seed)
+    spec = TuneSpec(style.id, meter, mode, parts, slots_per_bar(style.id, meter), pitch_range, seed)
     return SongPlan(request, seed, key_name, tonic, mode, meter, tempo, instrument, form,
                     spec, materials)
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from composer.music import Bar, Chord, Tune
+from composer.music import Bar, Chord, Meter, Tune
 from composer.styles import STYLES
 
 HARMONY_PATH = Path(__file__).parent / "data" / "harmony.json"
@@ -65,11 +65,15 @@ def label_sonority(midis: list[int], tonic: int) -> Chord | None:
 
 # ---------------------------------------------------------------- slots and weights
 
-def chords_per_bar_for(tune: Tune, wanted: int | None = None) -> int:
+def slots_per_bar(style: str, meter: Meter, wanted: int | None = None) -> int:
     """The style's harmonic rhythm, reduced so the slots fall on beats (3/4 -> 1, 9/8 -> 3)."""
-    wanted = wanted or STYLES[tune.style].chords_per_bar
-    beats = tune.meter.beats
-    return max(d for d in range(1, wanted + 1) if beats % d == 0)
+    wanted = wanted or STYLES[style].chords_per_bar
+    return max(d for d in range(1, wanted + 1) if meter.beats % d == 0)
+
+
+def chords_per_bar_for(tune: Tune, wanted: int | None = None) -> int:
+    """slots_per_bar for a tune's own style and meter."""
+    return slots_per_bar(tune.style, tune.meter, wanted)
 
 
 def _slot_bounds(bar_ticks: int, slots: int) -> list[tuple[int, int]]:

@@ -15,6 +15,7 @@ from composer.harmony import (
     harmonize,
     label_sonority,
     learn,
+    slots_per_bar,
 )
 from composer.music import Bar, Chord, Meter, Note, Tune
 
@@ -43,7 +44,7 @@ def test_label_sonority():
 
 def test_chords_per_bar_follows_the_meter():
     def rhythm(style: str, meter: str) -> int:
-        return chords_per_bar_for(Tune("", "", style, Meter.parse(meter), 0, "major", []))
+        return slots_per_bar(style, Meter.parse(meter))
 
     assert rhythm("folk", "3/4") == 1
     assert rhythm("folk", "4/4") == 2
