@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from itertools import product
 
 from composer.instruments import get_instrument
-from composer.music import TICKS_PER_QUARTER, Bar, Chord, Meter
+from composer.music import SCALES, TICKS_PER_QUARTER, Bar, Chord, Meter
 from composer.song import Section, Song
 from composer.styles import Style, get_style
 
@@ -35,7 +35,6 @@ END_TAIL_SECONDS = 1.5  # room after the last note so the synth can ring out
 KICK, SNARE, LOW_FLOOR_TOM, LOW_TOM = 36, 38, 41, 45
 
 ARPEGGIO = (0, 1, 2, 3, 2, 1)  # which tone of (root below, voicing...) each eighth plays
-SCALES = {"major": (0, 2, 4, 5, 7, 9, 11), "minor": (0, 2, 3, 5, 7, 8, 10)}
 MAJOR_KEYS = ("C", "Db", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
 MINOR_KEYS = ("Cm", "C#m", "Dm", "Ebm", "Em", "Fm", "F#m", "Gm", "G#m", "Am", "Bbm", "Bm")
 VALID_KEYS = set(MAJOR_KEYS + MINOR_KEYS) | {"Gb", "Cb", "C#", "D#m", "A#m", "Abm"}

@@ -20,18 +20,15 @@ from composer.form import FormPlan, PlannedSection, plan_form
 from composer.harmony import slots_per_bar
 from composer.instruments import get_instrument
 from composer.model import DEFAULT_WEIGHTS, TuneLSTM, load_model, read_metadata
-from composer.music import Bar, Meter, Note, Tune
-from composer.request import SongRequest
+from composer.music import SCALES, Bar, Meter, Note, Tune
+from composer.request import SongRequest, tonic_pitch_class
 from composer.sampler import Grammar, PartSpec, SamplingOptions, TuneSpec, sample_tunes
 from composer.song import Section, Song
 from composer.styles import get_style
 from composer.tokens import key_shift
 
-KEY_PITCH = {"C": 0, "C#": 1, "Db": 1, "D": 2, "D#": 3, "Eb": 3, "E": 4, "F": 5, "F#": 6,
-             "Gb": 6, "G": 7, "G#": 8, "Ab": 8, "A": 9, "A#": 10, "Bb": 10, "B": 11}
 # Keys folk players reach for, per mode; a seeded pick when the request names none.
 COMMON_KEYS = {"major": ("G", "D", "C", "F", "A", "Bb"), "minor": ("A", "E", "D", "G", "B")}
-SCALES = {"major": (0, 2, 4, 5, 7, 9, 11), "minor": (0, 2, 3, 5, 7, 8, 10)}
 MATERIAL_ORDER = ("A", "B", "C", "D")
 
 
@@ -58,7 +55,7 @@ def plan_song(request: SongRequest, seed: int | None = None) -> SongPlan:
     rng = random.Random(seed)
     mode = request.mode or style.default_mode
     key_name = request.key or rng.choice(COMMON_KEYS[mode])
-    tonic = KEY_PITCH[key_name]
+    tonic = tonic_pitch_class(key_name)
     meter = Meter.parse(style.meters[0])
     tempo = request.tempo_bpm or style.default_tempo
     instrument = request.instrument or style.melody_instrument

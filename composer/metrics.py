@@ -11,14 +11,13 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from composer.music import Bar, Note, Tune
+from composer.music import SCALES, Bar, Note, Tune
 from composer.tokens import key_shift
 
 INTERVAL_LIMIT = 12  # melodic intervals are clipped to -12..12 semitones
 # Duration classes in ticks (12 per quarter): each duration counts at the nearest class
 # (on a log scale), so the histogram is short enough to be a classifier feature.
 DURATION_BINS = (2, 3, 4, 6, 8, 9, 12, 18, 24, 36, 48, 72)
-SCALES = {"major": (0, 2, 4, 5, 7, 9, 11), "minor": (0, 2, 3, 5, 7, 8, 10)}
 CLASH_INTERVALS = (1, 6, 11)  # minor second, tritone, major seventh above the bass
 
 

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 TICKS_PER_QUARTER = 12
 CHORD_QUALITIES = ("maj", "min", "dim", "dom7")
 MODES = ("major", "minor")
+# Scale steps above the tonic; minor is natural minor (the raised 7th comes from chords).
+SCALES = {"major": (0, 2, 4, 5, 7, 9, 11), "minor": (0, 2, 3, 5, 7, 8, 10)}
 
 
 @dataclass(frozen=True)
