@@ -13,7 +13,7 @@ from prometheus_client import Counter, Gauge, Histogram, start_http_server
 STAGE_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 600)
 BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64)
 
-# The bot (bot/app.py)
+# The bot (bot/telegram/)
 bot_jobs = Counter(
     "isadei_bot_jobs", "Requests by outcome: accepted, refused, done, failed, cancelled", ["status"]
 )
@@ -26,7 +26,7 @@ bot_stage_seconds = Histogram(
 )
 redis_up = Gauge("isadei_bot_redis_up", "1 while the bot reaches Redis (distributed mode)")
 
-# A worker (bot/worker.py)
+# A worker (bot/queue/worker.py)
 worker_jobs = Counter(
     "isadei_worker_jobs",
     "Jobs by outcome: done, reused, failed, timed_out, dead_letter, handed_back, cancelled",
@@ -49,11 +49,3 @@ worker_redis_up = Gauge("isadei_worker_redis_up", "1 while the worker reaches Re
 def serve(port: int) -> None:
     """Serve /metrics on this port, in a thread."""
     start_http_server(port)
-
-
-def job_finished(state: str, timings: dict[str, float]) -> None:
-    """Count a finished job (bot side) and observe its stage timings."""
-    bot_jobs.labels(state).inc()
-    for stage in ("queued", "composing", "rendering", "sending", "total"):
-        if isinstance(timings.get(stage), int | float):
-            bot_stage_seconds.labels(stage).observe(timings[stage])

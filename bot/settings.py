@@ -1,4 +1,5 @@
-"""Settings of the bot and the job queue, read from the environment (DESIGN.md, Contracts)."""
+"""Settings of the bot, the job queue and the worker, read from the environment once (by the
+command line) and handed down (DESIGN.md, Contracts)."""
 
 from __future__ import annotations
 
@@ -67,7 +68,8 @@ class Settings(BaseSettings):
     render_processes: int = Field(2, validation_alias="ISADEI_RENDER_PROCESSES")
     shutdown_grace_s: float = Field(60.0, validation_alias="ISADEI_SHUTDOWN_GRACE_S")
     device: str = Field("auto", validation_alias="ISADEI_DEVICE")  # auto | cpu | cuda | cuda:1
-    # CPU threads for torch in a worker (unset: torch's default). On a shared CPU, 1 is faster.
+    # CPU threads for torch (unset: 1, faster on a shared CPU). Listed for `isadei config` and
+    # .env.example; the one place that applies it is composer.compose.default_model.
     torch_threads: int | None = Field(None, validation_alias="ISADEI_TORCH_THREADS")
     worker_name: str | None = Field(None, validation_alias="ISADEI_WORKER_NAME")  # host-pid
 

@@ -13,11 +13,21 @@ humanising can nudge notes by a few milliseconds.
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import product
 
 from composer.instruments import get_instrument
-from composer.music import SCALES, TICKS_PER_QUARTER, Bar, Chord, Meter
+from composer.music import (
+    MAJOR_TONICS,
+    MINOR_TONICS,
+    PARENT_MODE,
+    SCALES,
+    SIGNATURE_MAJOR_STEP,
+    TICKS_PER_QUARTER,
+    Bar,
+    Chord,
+    Meter,
+)
 from composer.song import Section, Song
 from composer.styles import Style, get_style
 
@@ -35,8 +45,8 @@ END_TAIL_SECONDS = 1.5  # room after the last note so the synth can ring out
 KICK, SNARE, LOW_FLOOR_TOM, LOW_TOM = 36, 38, 41, 45
 
 ARPEGGIO = (0, 1, 2, 3, 2, 1)  # which tone of (root below, voicing...) each eighth plays
-MAJOR_KEYS = ("C", "Db", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
-MINOR_KEYS = ("Cm", "C#m", "Dm", "Ebm", "Em", "Fm", "F#m", "Gm", "G#m", "Am", "Bbm", "Bm")
+MAJOR_KEYS = MAJOR_TONICS  # mido's key-signature names, per tonic pitch class
+MINOR_KEYS = tuple(f"{tonic}m" for tonic in MINOR_TONICS)
 VALID_KEYS = set(MAJOR_KEYS + MINOR_KEYS) | {"Gb", "Cb", "C#", "D#m", "A#m", "Abm"}
 
 Note4 = tuple[int, int, int, int]  # (start tick, duration ticks, pitch, velocity)
@@ -134,10 +144,7 @@ def arrange(song: Song, seed: int) -> Arrangement:
         tracks.append(Track("Drums", 0, DRUM_CHANNEL, is_drums=True,
                             notes=_notes_of_hits(_drum_hits(song, slots, style), "drums")))
 
-    ms_ticks = PPQ * 1000 / base_us  # output ticks per millisecond at the song's tempo
     for track in tracks:
-        rng = random.Random(f"isadei/{seed}/{track.name}")
-        track.notes = _humanise(track.notes, rng, ms_ticks, music_end * SCALE)
         track.notes = _untangle(track.notes)
 
     tempos = _tempo_map(song, slots, base_us)
@@ -152,6 +159,18 @@ def arrange(song: Song, seed: int) -> Arrangement:
     return arrangement
 
 
+def humanise(arrangement: Arrangement, seed: int) -> Arrangement:
+    """The band as it plays (seeded timing and velocity jitter), for the audio only: the
+    MIDI file a user edits or engraves stays on the beat grid."""
+    ms_ticks = PPQ * 1000 / arrangement.tempos[0][1]  # output ticks per millisecond
+    tracks = []
+    for track in arrangement.tracks:
+        rng = random.Random(f"isadei/{seed}/{track.name}")
+        notes = _untangle(_humanise(track.notes, rng, ms_ticks, arrangement.music_end))
+        tracks.append(replace(track, notes=notes))
+    return replace(arrangement, tracks=tracks)
+
+
 def quarter_us(song: Song) -> int:
     """Microseconds per quarter note: the felt beat (a dotted quarter in 6/8) at tempo_bpm."""
     quarters_per_beat = song.meter.beat_ticks / TICKS_PER_QUARTER
@@ -160,6 +179,8 @@ def quarter_us(song: Song) -> int:
 
 def mido_key(tonic: int, mode: str, key_name: str = "") -> str:
     """A key name mido accepts ('D', 'Bm', 'F#m', 'Bb'); respell A# as Bb and so on."""
+    if mode not in ("major", "minor"):  # a mode: the major key with its key signature
+        return MAJOR_KEYS[(tonic + SIGNATURE_MAJOR_STEP[mode]) % 12]
     name = key_name + ("m" if mode == "minor" else "")
     if name in VALID_KEYS:
         return name
@@ -184,7 +205,7 @@ def _chord_spans(song: Song, slots: list[Slot]) -> list[Span]:
     Repeats of the same chord inside a bar merge; every bar line restarts the span, so
     patterns re-strike on the downbeat.
     """
-    tonic_chord = Chord(0, "min" if song.mode == "minor" else "maj")
+    tonic_chord = Chord(0, "min" if PARENT_MODE[song.mode] == "minor" else "maj")
     first = next((c for s in slots for _, c in s.bar.chords), tonic_chord)
     spans: list[Span] = []
     current = first

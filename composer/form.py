@@ -44,8 +44,7 @@ DEFAULT_SECONDS_OTHER = 90
 STYLE_LOUDNESS = {"lullaby": 0.7, "air": 0.85, "ballad": 0.9, "chorale": 0.95, "march": 1.05}
 
 KINDS = ("Intro", "Verse", "Chorus", "Bridge", "Coda", "Part")
-ROUNDS_PER_TUNE = 3  # dance players take a tune around about three times, then change
-MAX_TUNES = 2  # a set of at most two tunes: dance materials stay within "A".."D"
+MAX_TUNES = 3  # a set of up to three tunes: dance materials "A".."F"
 MAX_VARIATION = 2
 
 
@@ -103,9 +102,11 @@ def plan_form(style: Style, meter: Meter, tempo_bpm: int, length_seconds: int | 
     if style.form == "song":
         candidates = _song_candidates(target_bars, bar_seconds)
     elif style.form == "chorale":
-        candidates = _round_candidates(target_bars, bar_seconds, "AAB", ((4, 4), (4, 8), (8, 8)))
+        candidates = _round_candidates(target_bars, bar_seconds, "AAB", ((4, 8), (4, 4), (8, 8)),
+                                       style.rounds_per_tune)
     else:
-        candidates = _round_candidates(target_bars, bar_seconds, "AABB", ((8, 8), (4, 4)))
+        candidates = _round_candidates(target_bars, bar_seconds, "AABB", ((8, 8), (4, 4)),
+                                       style.rounds_per_tune)
 
     def cost(candidate: tuple[float, int, Callable[[], list[PlannedSection]]]) -> float:
         shape_cost, bars, _ = candidate
@@ -242,7 +243,7 @@ def _song_sections(intro: int, pairs: int, phrase: int, bridge: int, encore: int
 
 
 def _round_candidates(target_bars: float, bar_seconds: float, round_pattern: str,
-                      part_sizes: tuple[tuple[int, int], ...]):
+                      part_sizes: tuple[tuple[int, int], ...], rounds_per_tune: int):
     """Dance tunes (AABB) and chorales (AAB): whole rounds, then maybe a short last pass.
 
     part_sizes lists (A bars, B bars) choices, the usual one first.
@@ -265,14 +266,14 @@ def _round_candidates(target_bars: float, bar_seconds: float, round_pattern: str
                 cost = 0.4 * size_rank + 0.4 * tail_rank + 0.3 * (rounds == 0)
                 cost += _frame_cost(intro, coda, target_bars, bar_seconds)
                 bars = fixed + rounds * round_bars
-                yield cost, bars, partial(_round_sections, intro, rounds, round_pattern, tail,
-                                          size, coda, dance)
+                yield cost, bars, partial(_round_sections, intro, rounds, rounds_per_tune,
+                                          round_pattern, tail, size, coda, dance)
 
 
-def _round_sections(intro: int, rounds: int, round_pattern: str, tail: str,
+def _round_sections(intro: int, rounds: int, rounds_per_tune: int, round_pattern: str, tail: str,
                     size: dict[str, int], coda: int, dance: bool) -> list[PlannedSection]:
     # Tunes in a set: tune k plays letters shifted by 2k (A, B -> C, D), ~3 rounds each.
-    tunes = min(MAX_TUNES, max(1, math.ceil(rounds / ROUNDS_PER_TUNE))) if dance else 1
+    tunes = min(MAX_TUNES, max(1, math.ceil(rounds / rounds_per_tune))) if dance else 1
     per_tune = [rounds // tunes + (k < rounds % tunes) for k in range(tunes)]
     letters: list[str] = []
     for k, count in enumerate(per_tune):

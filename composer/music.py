@@ -11,10 +11,21 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 TICKS_PER_QUARTER = 12
+# Note letters and their pitch classes; key names as players spell them (the one table).
+LETTER_PITCH_CLASSES = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
+KEY_NAMES = ("C", "C#", "Db", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
 CHORD_QUALITIES = ("maj", "min", "dim", "dom7")
-MODES = ("major", "minor")
+MODES = ("major", "minor", "dorian", "mixolydian")
 # Scale steps above the tonic; minor is natural minor (the raised 7th comes from chords).
-SCALES = {"major": (0, 2, 4, 5, 7, 9, 11), "minor": (0, 2, 3, 5, 7, 8, 10)}
+# Dorian is minor with a major sixth, Mixolydian major with a flat seventh: the modes of
+# many Irish and Scottish tunes.
+SCALES = {"major": (0, 2, 4, 5, 7, 9, 11), "minor": (0, 2, 3, 5, 7, 8, 10),
+          "dorian": (0, 2, 3, 5, 7, 9, 10), "mixolydian": (0, 2, 4, 5, 7, 9, 10)}
+# The major or minor a mode sounds like: its third decides (and its tonic chord).
+PARENT_MODE = {"major": "major", "minor": "minor", "dorian": "minor", "mixolydian": "major"}
+# Semitones from a mode's tonic to the major key with the same key signature (D dorian and
+# A mixolydian are written like C and D major): what a MIDI key signature can say.
+SIGNATURE_MAJOR_STEP = {"major": 0, "minor": 3, "dorian": -2, "mixolydian": 5}
 
 
 @dataclass(frozen=True)
@@ -110,7 +121,7 @@ class Tune:
     style: str
     meter: Meter
     tonic: int  # pitch class of the key's tonic
-    mode: str  # "major" | "minor"
+    mode: str  # one of MODES
     parts: list[list[Bar]]
     pickup_ticks: int = 0  # the leading rest that pads an anacrusis to a full bar
 
@@ -120,3 +131,25 @@ class Tune:
 
     def melody(self) -> list[Note]:
         return [note for bar in self.bars for note in bar.notes]
+
+
+# --- key names: how players spell a tonic, and moving a key ------------------------------------
+# Each pitch class as a tonic, with the fewer accidentals (Db major but C# minor).
+MAJOR_TONICS = ("C", "Db", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
+MINOR_TONICS = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "G#", "A", "Bb", "B")
+SHARP_NAMES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
+
+
+def tonic_pitch_class(key: str) -> int:
+    """Pitch class of a key name: "C" -> 0, "F#" -> 6, "Bb" -> 10 ("♯" and "♭" too)."""
+    signs = key[1:].replace("♯", "#").replace("♭", "b")
+    return (LETTER_PITCH_CLASSES[key[0].upper()] + signs.count("#") - signs.count("b")) % 12
+
+
+def transpose_key(key: str | None, semitones: int, mode: str) -> str | None:
+    """A key moved by `semitones`, spelled for its mode: "D" up a fifth is "A", "F#" minor
+    up a fifth is "C#"; None when `key` is not a key name."""
+    if not key or key[0].upper() not in LETTER_PITCH_CLASSES:
+        return None
+    names = MINOR_TONICS if PARENT_MODE.get(mode) == "minor" else MAJOR_TONICS
+    return names[(tonic_pitch_class(key) + semitones) % 12]

@@ -9,7 +9,7 @@ from pathlib import Path
 from composer.compose import compose
 from composer.render import render
 from composer.request import SongRequest, parse
-from composer.song import Rendered
+from composer.song import COMPOSING, RENDERING, Rendered
 
 
 def compose_to_files(request: SongRequest | str, out_dir: Path, seed: int | None = None,
@@ -26,10 +26,10 @@ def compose_to_files(request: SongRequest | str, out_dir: Path, seed: int | None
     if isinstance(request, str):
         request = parse(request)
     parsed = time.perf_counter()
-    stage("composing")
+    stage(COMPOSING)
     song = compose(request, seed=seed)
     song.timings["parse"] = parsed - started
-    stage("rendering")
+    stage(RENDERING)
     rendered = render(song, Path(out_dir))
     if progress:
         total = time.perf_counter() - started

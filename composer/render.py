@@ -10,17 +10,17 @@ The same Song (same seed) gives a byte-identical MIDI and the same JSON, timings
 
 from __future__ import annotations
 
-import json
 import re
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from pathlib import Path
 
-from composer.arrange import SCALE, Arrangement, arrange
+from composer.arrange import SCALE, Arrangement, arrange, humanise
 from composer.audio import AudioResult, check_system, render_audio
 from composer.midi import staged, write_midi
-from composer.song import Rendered, Song
+from composer.song import Rendered, SectionRecord, Song, SongRecord, TrackRecord
 
 FORMATS = ("mid", "mp3", "ogg", "png", "json")
 DEFAULT_FORMATS = ("mid", "mp3", "png", "json")  # add "ogg" for an Opus copy (~1 s more CPU)
@@ -63,13 +63,15 @@ def render(song: Song, out_dir: Path, slug: str | None = None,
         tmp = {ext: stack.enter_context(staged(path)) for ext, path in paths.items()}
         t0 = time.perf_counter()
         write_midi(arrangement, tmp["mid"])
+        played = Path(stack.enter_context(tempfile.TemporaryDirectory())) / "played.mid"
+        write_midi(humanise(arrangement, song.seed), played)  # what FluidSynth plays
         timings["midi"] = time.perf_counter() - t0
 
         with ThreadPoolExecutor(max_workers=1) as pool:
             pending = None
             if soundfont is not None:
                 pending = pool.submit(
-                    render_audio, tmp["mid"], tmp.get("mp3"), tmp.get("ogg"),
+                    render_audio, played, tmp.get("mp3"), tmp.get("ogg"),
                     music_seconds=arrangement.seconds_at(arrangement.music_end),
                     tags={"title": song.title, "artist": "Isadei", "album": "Isadei",
                           "genre": song.style},
@@ -86,9 +88,7 @@ def render(song: Song, out_dir: Path, slug: str | None = None,
                 timings.update(audio.timings)
 
         timings["render"] = time.perf_counter() - started
-        record = song_record(song, arrangement, audio, pages, paths, timings)
-        tmp["json"].write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n",
-                               encoding="utf-8")
+        song_record(song, arrangement, audio, pages, paths, timings).save(tmp["json"])
 
     duration = audio.duration_seconds if audio else arrangement.duration_seconds
     return Rendered(midi=paths["mid"], mp3=paths.get("mp3"), png=paths.get("png"),
@@ -97,40 +97,40 @@ def render(song: Song, out_dir: Path, slug: str | None = None,
 
 
 def song_record(song: Song, arrangement: Arrangement, audio: AudioResult | None, pages: int,
-                paths: dict[str, Path], timings: dict[str, float]) -> dict:
+                paths: dict[str, Path], timings: dict[str, float]) -> SongRecord:
     """What the JSON file says: the request, the song's facts, its form in bars and seconds."""
     form, tick, bar = [], 0, 1
     for section in song.sections:
         start = arrangement.seconds_at(tick * SCALE)
         end_tick = tick + section.ticks
         end = arrangement.seconds_at(end_tick * SCALE)
-        form.append({
-            "name": section.name, "kind": section.kind, "material": section.material,
-            "start_bar": bar, "bars": len(section.bars),
-            "start_seconds": round(start, 3), "seconds": round(end - start, 3),
-            "loudness": section.loudness, "ritardando": section.ritardando,
-        })
+        form.append(SectionRecord(
+            name=section.name, kind=section.kind, material=section.material,
+            start_bar=bar, bars=len(section.bars),
+            start_seconds=round(start, 3), seconds=round(end - start, 3),
+            loudness=section.loudness, ritardando=section.ritardando,
+        ))
         tick, bar = end_tick, bar + len(section.bars)
     music_seconds = arrangement.seconds_at(arrangement.music_end)
-    return {
-        "title": song.title,
-        "request": song.request.to_json(),
-        "style": song.style,
-        "key": song.key_name,
-        "mode": song.mode,
-        "key_signature": arrangement.key,
-        "tempo_bpm": song.tempo_bpm,
-        "meter": song.meter.name,
-        "instrument": song.instrument,
-        "seed": song.seed,
-        "bars": bar - 1,
-        "form": form,
-        "music_seconds": round(music_seconds, 3),
-        "midi_seconds": round(arrangement.duration_seconds, 3),
-        "duration_seconds": round(audio.duration_seconds if audio else music_seconds, 3),
-        "tracks": [{"name": t.name, "program": t.program, "channel": t.channel,
-                    "notes": len(t.notes)} for t in arrangement.tracks],
-        "sheet_pages": pages,
-        "files": {ext: path.name for ext, path in paths.items()},
-        "timings": {name: round(seconds, 3) for name, seconds in timings.items()},
-    }
+    return SongRecord(
+        title=song.title,
+        request=song.request,
+        style=song.style,
+        key=song.key_name,
+        mode=song.mode,
+        key_signature=arrangement.key,
+        tempo_bpm=song.tempo_bpm,
+        meter=song.meter.name,
+        instrument=song.instrument,
+        seed=song.seed,
+        bars=bar - 1,
+        form=tuple(form),
+        music_seconds=round(music_seconds, 3),
+        midi_seconds=round(arrangement.duration_seconds, 3),
+        duration_seconds=round(audio.duration_seconds if audio else music_seconds, 3),
+        tracks=tuple(TrackRecord(name=t.name, program=t.program, channel=t.channel,
+                                 notes=len(t.notes)) for t in arrangement.tracks),
+        sheet_pages=pages,
+        files={ext: path.name for ext, path in paths.items()},
+        timings={name: round(seconds, 3) for name, seconds in timings.items()},
+    )

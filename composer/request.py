@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from functools import cache
 
 from composer.form import MAX_SECONDS, MIN_SECONDS
@@ -42,6 +42,20 @@ class SongRequest:
         data = asdict(self)
         data.pop("text")
         return data
+
+    @classmethod
+    def from_json(cls, data: dict) -> SongRequest:
+        """The request `to_json` wrote (a job record may add "text"); unknown keys are ignored,
+        so a record written by a newer version still reads."""
+        known = {f.name for f in fields(cls)}
+        request = cls(**{k: v for k, v in data.items() if k in known})
+        request.notes = list(request.notes or [])
+        return request
+
+
+def longer_length(seconds: float) -> int:
+    """A length twice `seconds`, at least a minute, at most the longest song we compose."""
+    return int(min(MAX_SECONDS, max(60, 2 * float(seconds))))
 
 
 # --- vocabulary -----------------------------------------------------------------------------
@@ -159,11 +173,9 @@ NUMBER_WORDS = {
     "half an": 0.5, "half": 0.5,
 }
 
-# Key names: the spelling every other part of Isadei uses, and respellings into it.
-KEY_NAMES = ("C", "C#", "Db", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
+# Respellings into the key names every part of Isadei uses (composer.music.KEY_NAMES).
 RESPELL = {"D#": "Eb", "Gb": "F#", "G#": "Ab", "A#": "Bb", "Cb": "B", "Fb": "E", "E#": "F",
            "B#": "C"}
-PITCH_CLASSES = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
 RU_NOTES = {"до": "C", "ре": "D", "ми": "E", "фа": "F", "соль": "G", "ля": "A", "си": "B"}
 
 
@@ -360,13 +372,6 @@ def _find_key_ru(text: str) -> tuple[str, str | None] | None:
             mode_name = "major" if mode.startswith("мажор") else "minor"
         return RU_NOTES[match["note"]] + accidental, mode_name
     return None
-
-
-def tonic_pitch_class(key: str) -> int:
-    """Pitch class of a key name: "C" -> 0, "F#" -> 6, "Bb" -> 10."""
-    pitch = PITCH_CLASSES[key[0].upper()]
-    pitch += key[1:].count("#") - key[1:].count("b")
-    return pitch % 12
 
 
 # --- tempo, length, seed --------------------------------------------------------------------

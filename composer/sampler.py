@@ -19,7 +19,7 @@ from functools import lru_cache
 import torch
 
 from composer.model import TuneLSTM
-from composer.music import Meter, Tune
+from composer.music import PARENT_MODE, Meter, Tune
 from composer.tokens import (
     BAR,
     EOS,
@@ -37,13 +37,22 @@ from composer.tokens import (
     ids_of,
 )
 
-DOMINANTS = ("7maj", "7dom7")
 COPY_IDS = ids_of("COPY:")
-PREDOMINANTS = {"major": ("5maj", "9min", "2min"), "minor": ("5min", "8maj", "3maj")}
+FREE = -1  # in a given bar: the network writes this token (a chord under a user's melody)
+# The chords before a cadence's last chord, and those a contrasting part opens on, per
+# mode: modal tunes cadence from the flat seventh (bVII-I) or a minor v as often as from V.
+DOMINANTS = {"major": ("7maj", "7dom7"), "minor": ("7maj", "7dom7"),
+             "dorian": ("7maj", "7dom7", "7min", "10maj"),
+             "mixolydian": ("7maj", "7dom7", "7min", "10maj")}
+PREDOMINANTS = {"major": ("5maj", "9min", "2min"), "minor": ("5min", "8maj", "3maj"),
+                "dorian": ("5maj", "3maj", "2min"), "mixolydian": ("5maj", "10maj", "2min")}
+# Melody tones that may end a half cadence (over the chord before the tonic).
+HALF_CADENCE_TONES = {"major": (7, 11, 2), "minor": (7, 11, 2), "dorian": (7, 10, 11, 2),
+                      "mixolydian": (7, 10, 11, 2)}
 
 
 def tonic_chord(mode: str) -> str:
-    return "0maj" if mode == "major" else "0min"
+    return "0maj" if PARENT_MODE[mode] == "major" else "0min"
 
 
 @dataclass(frozen=True)
@@ -51,6 +60,7 @@ class PartSpec:
     bars: int
     cadence: str = "full"  # "full" ends on I, "half" ends on V
     contrast: bool = False  # a bridge: opens away from the tonic
+    phrase_bars: int = 0  # >0: the last note of every phrase of this many bars is held
 
 
 @dataclass(frozen=True)
@@ -62,6 +72,13 @@ class TuneSpec:
     chords_per_bar: int
     pitch_range: tuple[int, int] = (55, 84)  # key-normalised MIDI (tonic moved to C)
     seed: int = 0
+    # Bars written already (a variation of an earlier take, a user's tune): the token ids
+    # of bar i's body (after its BAR), or None where the network writes the bar anew; a
+    # FREE id inside a body is one token the network writes (the chords under a melody).
+    given: tuple[tuple[int, ...] | None, ...] = ()
+
+    def given_bar(self, index: int) -> tuple[int, ...] | None:
+        return self.given[index] if index < len(self.given) else None
 
 
 @dataclass(frozen=True)
@@ -84,7 +101,7 @@ class _Cursor:
     """Where one sequence is in its tune."""
 
     spec: TuneSpec
-    forced: list[int] = field(default_factory=list)  # tokens to emit without sampling
+    forced: list[int] = field(default_factory=list)  # tokens to emit without sampling (or FREE)
     part: int = 0
     bar_in_part: int = 0  # bars started in this part
     bars_total: int = 0
@@ -92,6 +109,7 @@ class _Cursor:
     chords_left: int = 0
     ticks_left: int = 0
     last_note_fills: bool = False
+    note_at: int = 0  # tick in the bar where the note being written starts
     tokens: list[int] = field(default_factory=list)
 
     @property
@@ -133,16 +151,21 @@ class Grammar:
         if kind == "chord":
             return self._chord_ids(key[1])
         if kind == "dur":
-            _, ticks_left = key
+            _, ticks_left, hold = key
+            # A phrase end keeps room for its held last note (hold = 0 when not).
             return [INDEX[f"DUR:{d}"] for d in self.durations
-                    if d <= ticks_left and self.fillable[ticks_left - d]]
+                    if d <= ticks_left and self.fillable[ticks_left - d]
+                    and (d == ticks_left and d >= hold or ticks_left - d >= hold)]
         if kind == "pitch":
-            _, low, high, final = key
+            _, low, high, final, mode, opens_part = key
             if final == "full":  # the last note of a full cadence: the tonic
                 return [INDEX[f"P:{p}"] for p in range(low, high + 1) if p % 12 == 0]
             if final == "half":  # the last note over V: a tone of V
-                return [INDEX[f"P:{p}"] for p in range(low, high + 1) if p % 12 in (7, 11, 2)]
-            return [INDEX[REST]] + [INDEX[f"P:{p}"] for p in range(low, high + 1)]
+                tones = HALF_CADENCE_TONES[mode]
+                return [INDEX[f"P:{p}"] for p in range(low, high + 1) if p % 12 in tones]
+            # A part opens on a note: a pickup's padding rest would be a hole in every repeat.
+            rest = [] if opens_part else [INDEX[REST]]
+            return rest + [INDEX[f"P:{p}"] for p in range(low, high + 1)]
         raise ValueError(f"unknown grammar state {key!r}")
 
     def _chord_ids(self, slot: tuple[str, ...] | None) -> list[int]:
@@ -163,21 +186,23 @@ def _chord_slot(cursor: _Cursor, slot: int) -> tuple[str, ...] | None:
             return PREDOMINANTS[spec.mode]
         if cursor.part == 0:
             return (tonic,)
+    dominants = DOMINANTS[spec.mode]
     if part.cadence == "full":
         if bar == n - 1:
-            return (tonic,) if last_slot else (tonic, "5maj" if spec.mode == "major" else "5min",
-                                              *DOMINANTS)
+            subdominant = "5maj" if PARENT_MODE[spec.mode] == "major" else "5min"
+            return (tonic,) if last_slot else (tonic, subdominant, *dominants)
         if bar == n - 2 and last_slot and n >= 2:
-            return DOMINANTS
+            return dominants
     elif bar == n - 1 and last_slot:
-        return DOMINANTS
+        return dominants
     return None
 
 
 def _cadence_bar(cursor: _Cursor) -> bool:
-    """Bars whose chords the cadence fixes are written out, never copied."""
+    """Bars whose chords the cadence fixes, or whose last note a phrase end holds, are
+    written out, never copied."""
     n, bar = cursor.part_spec.bars, cursor.bar_in_part - 1
-    return bar >= n - 2 or bar == 0
+    return bar >= n - 2 or bar == 0 or _held_ticks(cursor) > 0
 
 
 def _state_key(cursor: _Cursor) -> tuple | None:
@@ -188,14 +213,23 @@ def _state_key(cursor: _Cursor) -> tuple | None:
     if cursor.phase == "chord":
         return ("chord", _chord_slot(cursor, spec.chords_per_bar - cursor.chords_left))
     if cursor.phase == "dur":
-        return ("dur", cursor.ticks_left)
+        return ("dur", cursor.ticks_left, _held_ticks(cursor))
     if cursor.phase == "pitch":
         last_bar = cursor.bar_in_part == cursor.part_spec.bars
         final = cursor.part_spec.cadence if last_bar and cursor.last_note_fills else None
         low = max(PITCH_LOW, spec.pitch_range[0])
         high = min(PITCH_HIGH, spec.pitch_range[1])
-        return ("pitch", low, high, final)
+        opens_part = cursor.bar_in_part == 1 and cursor.note_at == 0
+        return ("pitch", low, high, final, spec.mode, opens_part)
     return None
+
+
+def _held_ticks(cursor: _Cursor) -> int:
+    """How long the last note of this bar must be: half a bar at a phrase end, else 0."""
+    every = cursor.part_spec.phrase_bars
+    if every and cursor.bar_in_part % every == 0:
+        return cursor.spec.meter.bar_ticks // 2
+    return 0
 
 
 def _advance(cursor: _Cursor, token: int) -> None:
@@ -210,6 +244,7 @@ def _advance(cursor: _Cursor, token: int) -> None:
         cursor.bars_total += 1
         cursor.ticks_left = spec.meter.bar_ticks
         cursor.phase = "after_bar"
+        cursor.forced.extend(spec.given_bar(cursor.bars_total - 1) or ())
     elif word.startswith("COPY:"):
         cursor.phase = "bar_end"
     elif word.startswith("CHORD:"):
@@ -218,6 +253,7 @@ def _advance(cursor: _Cursor, token: int) -> None:
         cursor.chords_left -= 1
         cursor.phase = "chord" if cursor.chords_left else "dur"
     elif word.startswith("DUR:"):
+        cursor.note_at = spec.meter.bar_ticks - cursor.ticks_left
         cursor.ticks_left -= int(word[4:])
         cursor.last_note_fills = cursor.ticks_left == 0
         cursor.phase = "pitch"
@@ -244,6 +280,21 @@ def _start(spec: TuneSpec) -> _Cursor:
     return _Cursor(spec=spec, forced=[INDEX[w] for w in prefix])
 
 
+def bar_bodies(tokens: list[int]) -> list[tuple[int, ...]]:
+    """The body of every bar of a sampled sequence (what follows its BAR), in order: the
+    `given` of a later take that keeps some of these bars."""
+    bodies: list[list[int]] = []
+    for token in tokens:
+        word = VOCAB[token]
+        if word == BAR:
+            bodies.append([])
+        elif word == EOS or word.startswith("PART:"):
+            continue
+        elif bodies:
+            bodies[-1].append(token)
+    return [tuple(body) for body in bodies]
+
+
 def _top_p(probs: torch.Tensor, top_p: float) -> torch.Tensor:
     """Zero the tail of each row beyond cumulative probability top_p, renormalise."""
     if top_p >= 1.0:
@@ -255,10 +306,25 @@ def _top_p(probs: torch.Tensor, top_p: float) -> torch.Tensor:
     return torch.zeros_like(probs).scatter_(-1, order, sorted_probs)
 
 
-@torch.inference_mode()
 def sample_tunes(model: TuneLSTM, specs: list[TuneSpec], options: SamplingOptions | None = None,
                  grammar: Grammar | None = None, max_steps: int = 4000) -> tuple[list[Tune], int]:
     """Sample one tune per spec in one batch. Returns the tunes and the LSTM steps taken."""
+    sequences, steps = sample_tokens(model, specs, options, grammar, max_steps)
+    return [as_tune(tokens, spec) for tokens, spec in zip(sequences, specs, strict=True)], steps
+
+
+def as_tune(tokens: list[int], spec: TuneSpec) -> Tune:
+    """A sampled sequence as a Tune (key-normalised: tonic C)."""
+    tune = decode(tokens, tonic=0, tune_id=f"sample-{spec.seed}")
+    tune.style = spec.style
+    return tune
+
+
+@torch.inference_mode()
+def sample_tokens(model: TuneLSTM, specs: list[TuneSpec], options: SamplingOptions | None = None,
+                  grammar: Grammar | None = None,
+                  max_steps: int = 4000) -> tuple[list[list[int]], int]:
+    """Sample one token sequence per spec in one batch; also the LSTM steps taken."""
     options = options or SamplingOptions()
     grammar = grammar or Grammar()
     device = next(model.parameters()).device
@@ -275,10 +341,7 @@ def sample_tunes(model: TuneLSTM, specs: list[TuneSpec], options: SamplingOption
         logits, state = model(token.to(device), state)
         steps += 1
         _choose_next(cursors, logits[:, -1, :].float().cpu(), generators, grammar, options, token)
-    tunes = [decode(c.tokens, tonic=0, tune_id=f"sample-{c.spec.seed}") for c in cursors]
-    for tune, spec in zip(tunes, specs, strict=True):
-        tune.style = spec.style
-    return tunes, steps
+    return [c.tokens for c in cursors], steps
 
 
 def _choose_next(cursors: list[_Cursor], logits: torch.Tensor,
@@ -294,10 +357,12 @@ def _choose_next(cursors: list[_Cursor], logits: torch.Tensor,
     for i, cursor in enumerate(cursors):
         if cursor.phase == "done":
             token[i, 0] = INDEX[PAD]
-        elif cursor.forced:
+        elif cursor.forced and cursor.forced[0] != FREE:
             token[i, 0] = cursor.forced.pop(0)
             _advance(cursor, int(token[i, 0]))
         else:
+            if cursor.forced:
+                cursor.forced.pop(0)  # a FREE slot of a given bar: sampled like any other
             free.append(i)
     if not free:
         return

@@ -13,12 +13,17 @@ from fractions import Fraction
 from pathlib import Path
 
 from composer.arrange import mido_key
-from composer.music import TICKS_PER_QUARTER, Bar, Chord
+from composer.music import (
+    LETTER_PITCH_CLASSES,
+    PARENT_MODE,
+    SHARP_NAMES,
+    TICKS_PER_QUARTER,
+    Bar,
+    Chord,
+)
 from composer.song import Song
 
-LETTERS = "CDEFGAB"
-NATURAL_PC = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
-SHARP_NAMES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
+LETTERS = "".join(LETTER_PITCH_CLASSES)  # "CDEFGAB"
 # Each interval above the tonic as (scale degree, alteration): chromatic notes are spelled
 # the way they are used: b2, b3, #4, b6, b7 in major; the raised 6th and 7th in minor.
 DEGREES = {
@@ -49,10 +54,11 @@ VEROVIO_OPTIONS = {
 
 def spell_pc(pc: int, tonic: int, mode: str, key_name: str = "") -> str:
     """A pitch class named in the key: E# (not F) in F# minor, Bb (not A#) in F major."""
+    mode = PARENT_MODE[mode]  # Dorian and Mixolydian spell their degrees like minor/major
     tonic_name = mido_key(tonic, mode, key_name).removesuffix("m")  # A# major → Bb
     degree, _ = DEGREES[mode][(pc - tonic) % 12]
     letter = LETTERS[(LETTERS.index(tonic_name[0]) + degree) % 7]
-    alter = (pc - NATURAL_PC[letter] + 6) % 12 - 6
+    alter = (pc - LETTER_PITCH_CLASSES[letter] + 6) % 12 - 6
     if abs(alter) > 1:  # a double sharp or flat: plainer to respell
         return SHARP_NAMES[pc % 12]
     return letter + {-1: "b", 0: "", 1: "#"}[alter]

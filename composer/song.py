@@ -1,12 +1,22 @@
-"""A composed song, ready to arrange and render, and the files it became."""
+"""A composed song, ready to arrange and render; the files it became; and the record of it.
+
+`SongRecord` is the contract between the composer and its front ends: `render` writes it as
+the .json beside the song, and the bot, the worker and the tests read it back with
+`SongRecord.from_json` / `SongRecord.load`, never by guessing dict keys.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import json
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
+from typing import Any
 
 from composer.music import Bar, Meter
 from composer.request import SongRequest
+
+# The stages `compose_to_files` reports through on_stage: what the bot shows the user.
+COMPOSING, RENDERING = "composing", "rendering"
 
 
 @dataclass
@@ -55,3 +65,84 @@ class Rendered:
 
     def paths(self) -> list[Path]:
         return [p for p in (self.mp3, self.midi, self.png, self.json, self.ogg) if p]
+
+
+@dataclass(frozen=True)
+class SectionRecord:
+    """One section of the form as played: where it starts and how long it lasts."""
+
+    name: str  # "Verse 2"
+    kind: str  # "Verse"
+    material: str  # "A"
+    start_bar: int  # 1-based
+    bars: int
+    start_seconds: float
+    seconds: float
+    loudness: float = 0.7
+    ritardando: bool = False
+
+
+@dataclass(frozen=True)
+class TrackRecord:
+    name: str  # "Melody", "Chords", "Bass", "Drums"
+    program: int
+    channel: int
+    notes: int
+
+
+@dataclass(frozen=True)
+class SongRecord:
+    """What the .json beside a song says (DESIGN.md: the request, the form with each
+    section's bars and seconds, key, tempo, seed, timings of each stage)."""
+
+    title: str
+    request: SongRequest
+    style: str
+    key: str  # the tonic: "D", "F#", "Bb"
+    mode: str
+    tempo_bpm: int
+    meter: str  # "3/4"
+    instrument: str
+    seed: int
+    form: tuple[SectionRecord, ...]
+    duration_seconds: float  # of the audio
+    key_signature: str = ""  # as in the MIDI file: "Bm"
+    bars: int = 0
+    music_seconds: float = 0.0  # to the end of the last note
+    midi_seconds: float = 0.0
+    tracks: tuple[TrackRecord, ...] = ()
+    sheet_pages: int = 0
+    files: dict[str, str] = field(default_factory=dict)  # extension -> file name
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
+
+    @property
+    def form_names(self) -> str:
+        """ "Intro · Verse 1 · Chorus 1 · ... · Coda"."""
+        return " · ".join(section.name for section in self.form)
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain JSON types only (lists, not tuples): equal to what the file reads back as."""
+        data = asdict(self)
+        data["request"] = self.request.to_json()
+        data["form"] = [asdict(section) for section in self.form]
+        data["tracks"] = [asdict(track) for track in self.tracks]
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> SongRecord:
+        """The record `to_json` wrote; unknown keys are ignored (a newer writer may add some).
+        Raises KeyError or TypeError when a required field is missing."""
+        known = {f.name for f in fields(cls)}
+        values = {k: v for k, v in data.items() if k in known}
+        values["request"] = SongRequest.from_json(data["request"])
+        values["form"] = tuple(SectionRecord(**section) for section in data["form"])
+        values["tracks"] = tuple(TrackRecord(**track) for track in data.get("tracks") or ())
+        return cls(**values)
+
+    @classmethod
+    def load(cls, path: Path) -> SongRecord:
+        return cls.from_json(json.loads(Path(path).read_text(encoding="utf-8")))
+
+    def save(self, path: Path) -> None:
+        text = json.dumps(self.to_json(), indent=2, ensure_ascii=False) + "\n"
+        Path(path).write_text(text, encoding="utf-8")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from composer.music import Meter
+
 
 @dataclass(frozen=True)
 class Style:
@@ -19,55 +21,100 @@ class Style:
     bass_instrument: str
     chord_instrument: str
     drums: bool
-    default_mode: str  # "major" | "minor"
+    modes: tuple[str, ...]  # first is the default (composer.music.MODES)
+    # How often a song of the style is in each meter and mode when the request does not
+    # say: roughly the corpus's own shares (composer/data/corpus_stats.json,
+    # per_style_meter and per_style_mode), nudged where the corpus's labels are narrow.
+    meter_weights: tuple[int, ...] = (1,)
+    mode_weights: tuple[int, ...] = (1,)
+    phrase_bars: int = 0  # >0: every phrase of this many bars ends on a held note (chorale)
+    # Dance sets: how many times round each tune goes before the next one (a march's trio
+    # follows its strains at once).
+    rounds_per_tune: int = 2
+
+    @property
+    def default_mode(self) -> str:
+        return self.modes[0]
 
 
 STYLES: dict[str, Style] = {
     s.id: s
     for s in [
-        Style("folk", "a German/European folk song with verses and a chorus", ("4/4", "3/4", "2/4"),
+        Style("folk", "a German/European folk song with verses and a chorus", ("4/4", "2/4", "6/8"),
               (80, 132), 104, "song", 2, "acoustic guitar (nylon)", "boom-chick",
-              "acoustic bass", "acoustic guitar (steel)", False, "major"),
-        Style("ballad", "a story-telling ballad, slow and lyrical", ("3/4", "4/4"),
+              "acoustic bass", "acoustic guitar (steel)", False,
+              modes=("major", "minor", "dorian", "mixolydian"),
+              meter_weights=(45, 35, 20), mode_weights=(85, 10, 3, 2)),
+        Style("ballad", "a story-telling ballad, slow and lyrical", ("4/4", "6/8", "3/4", "2/4"),
               (60, 96), 76, "song", 1, "flute", "arpeggio",
-              "acoustic bass", "acoustic grand piano", False, "minor"),
-        Style("lullaby", "a gentle cradle song", ("3/4", "6/8"),
+              "acoustic bass", "acoustic grand piano", False,
+              modes=("minor", "major", "dorian"),
+              meter_weights=(30, 30, 20, 20), mode_weights=(45, 45, 10)),
+        Style("lullaby", "a gentle cradle song", ("6/8", "2/4", "4/4"),
               (50, 80), 63, "song", 1, "music box", "arpeggio",
-              "cello", "celesta", False, "major"),
+              "cello", "celesta", False,
+              modes=("major",),
+              meter_weights=(50, 35, 15), mode_weights=(1,)),
         Style("waltz", "a waltz: one-two-three, oom-pah-pah", ("3/4",),
               (84, 180), 144, "song", 1, "violin", "waltz",
-              "tuba", "accordion", False, "major"),
+              "tuba", "accordion", False,
+              modes=("major", "minor", "dorian"),
+              meter_weights=(1,), mode_weights=(85, 12, 3)),
         Style("march", "a march or quickstep, brisk and square", ("2/4", "6/8", "4/4"),
               (96, 126), 112, "dance", 2, "trumpet", "march",
-              "tuba", "brass section", True, "major"),
+              "tuba", "brass section", True,
+              modes=("major", "minor"),
+              meter_weights=(40, 40, 20), mode_weights=(95, 5), rounds_per_tune=1),
         Style("jig", "an Irish double jig in 6/8", ("6/8",),
               (96, 126), 112, "dance", 2, "violin", "jig",
-              "acoustic bass", "acoustic guitar (steel)", True, "major"),
+              "acoustic bass", "acoustic guitar (steel)", True,
+              modes=("major", "minor", "dorian", "mixolydian"),
+              meter_weights=(1,), mode_weights=(65, 15, 10, 10)),
         Style("slip-jig", "an Irish slip jig in 9/8", ("9/8",),
               (96, 126), 110, "dance", 3, "flute", "jig",
-              "acoustic bass", "acoustic guitar (steel)", True, "major"),
-        Style("reel", "an Irish/Scottish reel, fast and even", ("4/4", "2/2"),
+              "acoustic bass", "acoustic guitar (steel)", True,
+              modes=("major", "minor", "dorian", "mixolydian"),
+              meter_weights=(1,), mode_weights=(70, 15, 8, 7)),
+        Style("reel", "an Irish/Scottish reel, fast and even", ("2/2",),
               (96, 128), 112, "dance", 2, "violin", "reel",
-              "acoustic bass", "acoustic guitar (steel)", True, "major"),
-        Style("hornpipe", "a hornpipe with its dotted swing", ("4/4", "2/2"),
+              "acoustic bass", "acoustic guitar (steel)", True,
+              modes=("major", "minor", "dorian", "mixolydian"),
+              meter_weights=(1,), mode_weights=(65, 15, 12, 8)),
+        Style("hornpipe", "a hornpipe with its dotted swing", ("2/2",),
               (70, 96), 84, "dance", 2, "violin", "reel",
-              "acoustic bass", "acoustic guitar (steel)", True, "major"),
+              "acoustic bass", "acoustic guitar (steel)", True,
+              modes=("major", "minor"),
+              meter_weights=(1,), mode_weights=(95, 5)),
         Style("strathspey", "a Scottish strathspey with snaps", ("4/4",),
-              (60, 80), 68, "dance", 2, "violin", "reel",
-              "cello", "acoustic grand piano", True, "major"),
-        Style("air", "a slow Irish/Scottish air", ("3/4", "4/4", "6/8"),
+              (108, 150), 128, "dance", 2, "violin", "reel",
+              "cello", "acoustic grand piano", True,
+              modes=("major", "minor", "dorian", "mixolydian"),
+              meter_weights=(1,), mode_weights=(70, 20, 8, 2)),
+        Style("air", "a slow Irish/Scottish air", ("4/4", "2/4", "3/4", "6/8"),
               (50, 84), 66, "dance", 1, "flute", "arpeggio",
-              "cello", "orchestral harp", False, "minor"),
+              "cello", "orchestral harp", False,
+              modes=("minor", "major", "dorian", "mixolydian"),
+              meter_weights=(35, 25, 20, 20), mode_weights=(30, 55, 8, 7)),
         Style("chorale", "a four-part Bach-style chorale (hymn)", ("4/4", "3/4"),
               (56, 84), 72, "chorale", 4, "church organ", "chorale",
-              "church organ", "church organ", False, "major"),
+              "church organ", "church organ", False,
+              modes=("major", "minor"),
+              meter_weights=(90, 10), mode_weights=(50, 50), phrase_bars=2),
         Style("chinese-folk", "a Chinese folk song (pentatonic)", ("2/4", "4/4"),
               (60, 100), 76, "song", 1, "shakuhachi", "arpeggio",
-              "cello", "koto", False, "major"),
+              "cello", "koto", False,
+              modes=("major", "minor"),
+              meter_weights=(90, 10), mode_weights=(80, 20)),
     ]
 }
 
 DEFAULT_STYLE = "folk"
+
+
+def slots_per_bar(style: str, meter: Meter, wanted: int | None = None) -> int:
+    """The style's harmonic rhythm, reduced so the slots fall on beats (3/4 -> 1, 9/8 -> 3)."""
+    wanted = wanted or get_style(style).chords_per_bar
+    return max(d for d in range(1, wanted + 1) if meter.beats % d == 0)
 
 
 def get_style(style_id: str) -> Style:
@@ -137,5 +184,6 @@ def format_catalogue() -> str:
              for row in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
     lines.append("")
-    lines.append("Tempo counts felt beats: a dotted quarter in 6/8 and 9/8. Default in brackets.")
+    lines.append("Tempo counts felt beats: a dotted quarter in 6/8 and 9/8, a half note in 2/2. "
+                 "Default in brackets.")
     return "\n".join(lines)

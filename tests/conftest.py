@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-# ==== bot (bot/app.py, bot/jobs.py, bot/queue.py; tests/test_bot_*.py) ==========================
+# ==== bot (bot/telegram/, bot/queue/client.py; tests/test_bot_*.py) ============================
 import os
 import shutil
 import signal
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.redis_server import RedisServer, free_port  # noqa: F401 (tests import them here)
+from bot.cli.redis_server import RedisServer, free_port  # noqa: F401 (tests import them here)
 from tests.fake_bot_api import FAKE_DELAY_ENV, FakeBotApi, install_fake_composer
 
 BOT_TOKEN = "123456789:AAE-test-SECRET-token-for-isadei"
@@ -136,7 +136,7 @@ def bot_process(tmp_path_factory: pytest.TempPathFactory):
 # ==== end of bot fixtures =========================================================================
 
 
-# ==== distributed mode (bot/worker.py, bot/queue.py; tests/test_worker.py, test_distributed.py) ==
+# ==== distributed mode (bot/queue/; tests/test_worker.py, test_distributed.py) ====================
 
 @pytest.fixture
 def redis_server(tmp_path_factory: pytest.TempPathFactory):

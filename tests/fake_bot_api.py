@@ -504,22 +504,64 @@ def tiny_png(path, width: int = 8, height: int = 8) -> None:
     pathlib.Path(path).write_bytes(png)
 
 
+def fake_song(out, request, seed: int, form: tuple[str, ...]):
+    """Real small MIDI/MP3/PNG files and the SongRecord JSON in `out`, as composer.render
+    writes them; the Rendered that says where they are."""
+    import pathlib
+
+    from composer.song import Rendered, SectionRecord, SongRecord
+
+    out = pathlib.Path(out)
+    slug = f"{request.style}-{seed}"
+    tempo = request.tempo_bpm or 120
+    tiny_midi(out / f"{slug}.mid", tempo)
+    tiny_mp3(out / f"{slug}.mp3")
+    tiny_png(out / f"{slug}.png")
+    sections = tuple(
+        SectionRecord(name=name, kind=name.split()[0], material="A", start_bar=1 + 4 * i,
+                      bars=4, start_seconds=i / len(form), seconds=1 / len(form))
+        for i, name in enumerate(form)
+    )
+    record = SongRecord(
+        title=f"Test {request.style} {seed}",
+        request=request,
+        style=request.style,
+        key=request.key or "D",
+        mode=request.mode or "minor",
+        tempo_bpm=tempo,
+        meter="3/4",
+        instrument=request.instrument or "violin",
+        seed=seed,
+        form=sections,
+        duration_seconds=1.0,
+        timings={"compose": 0.1, "render": 0.1},
+    )
+    record.save(out / f"{slug}.json")
+    return Rendered(
+        midi=out / f"{slug}.mid",
+        mp3=out / f"{slug}.mp3",
+        png=out / f"{slug}.png",
+        json=out / f"{slug}.json",
+        duration_seconds=1.0,
+        timings={"compose": 0.1, "render": 0.1},
+    )
+
+
 def fake_compose_to_files(request, out_dir, seed=None, progress=False, on_stage=None):
-    """Like composer.pipeline.compose_to_files, fast: real small MIDI/MP3/PNG files and the
-    JSON. Words in the request steer it: "fail always" raises, "fail once" raises the first
-    time for this output folder."""
+    """Like composer.pipeline.compose_to_files, fast (fake_song). Words in the request steer
+    it: "fail always" raises, "fail once" raises the first time for this output folder."""
     import os
     import pathlib
 
     from composer.request import SongRequest
-    from composer.song import Rendered
+    from composer.song import COMPOSING, RENDERING
 
     if isinstance(request, str):
         request = SongRequest(text=request)
     out = pathlib.Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     if on_stage:
-        on_stage("composing")
+        on_stage(COMPOSING)
     time.sleep(float(os.environ.get(FAKE_DELAY_ENV, "0.2")))
     text = (request.text or "").lower()
     if "fail always" in text:
@@ -529,38 +571,9 @@ def fake_compose_to_files(request, out_dir, seed=None, progress=False, on_stage=
         marker.write_text("x")
         raise RuntimeError("the fake composer fails once")
     if on_stage:
-        on_stage("rendering")
-    slug = f"{request.style}-{seed}"
-    tempo = request.tempo_bpm or 120
-    tiny_midi(out / f"{slug}.mid", tempo)
-    tiny_mp3(out / f"{slug}.mp3")
-    tiny_png(out / f"{slug}.png")
-    info = {  # the shape of composer.render.song_record, abridged
-        "title": f"Test {request.style} {seed}",
-        "request": request.to_json(),
-        "style": request.style,
-        "key": request.key or "D",
-        "mode": request.mode or "minor",
-        "tempo_bpm": tempo,
-        "meter": "3/4",
-        "instrument": request.instrument or "violin",
-        "seed": seed,
-        "form": [
-            {"name": name, "kind": name.split()[0]}
-            for name in ("Intro", "Verse", "Chorus", "Verse 2", "Chorus", "Coda")
-        ],
-        "duration_seconds": 1.0,
-        "timings": {"compose": 0.1, "render": 0.1},
-    }
-    (out / f"{slug}.json").write_text(json.dumps(info))
-    return Rendered(
-        midi=out / f"{slug}.mid",
-        mp3=out / f"{slug}.mp3",
-        png=out / f"{slug}.png",
-        json=out / f"{slug}.json",
-        duration_seconds=1.0,
-        timings={"compose": 0.1, "render": 0.1},
-    )
+        on_stage(RENDERING)
+    form = ("Intro", "Verse", "Chorus", "Verse 2", "Chorus", "Coda")
+    return fake_song(out, request, seed, form)
 
 
 def _fake_parse(text: str):

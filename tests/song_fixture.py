@@ -6,14 +6,10 @@ between, a cadence on the tonic at the end of each phrase. It fits any meter the
 
 from __future__ import annotations
 
-from composer.music import TICKS_PER_QUARTER, Bar, Chord, Meter, Note
+from composer.music import SCALES, TICKS_PER_QUARTER, Bar, Chord, Meter, Note, tonic_pitch_class
 from composer.request import SongRequest
 from composer.song import Section, Song
 from composer.styles import get_style
-
-PITCH_CLASSES = {"C": 0, "C#": 1, "Db": 1, "D": 2, "D#": 3, "Eb": 3, "E": 4, "F": 5, "F#": 6,
-                 "Gb": 6, "G": 7, "G#": 8, "Ab": 8, "A": 9, "A#": 10, "Bb": 10, "B": 11}
-SCALES = {"major": (0, 2, 4, 5, 7, 9, 11), "minor": (0, 2, 3, 5, 7, 8, 10)}
 
 # Two four-bar phrases per section; roots relative to the tonic.
 PROGRESSIONS = {
@@ -125,7 +121,7 @@ def make_song(style: str = "folk", key: str | None = None, mode: str | None = No
     st = get_style(style)
     mode = mode or st.default_mode
     key = key or ("D" if mode == "major" else "A")
-    tonic = PITCH_CLASSES[key]
+    tonic = tonic_pitch_class(key)
     m = Meter.parse(meter or st.meters[0])
     tempo = tempo_bpm or st.default_tempo
     kinds = (LONG_FORMS if long else FORMS)[st.form]

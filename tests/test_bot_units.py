@@ -11,9 +11,13 @@ from pathlib import Path
 import pytest
 from telegram import Message
 
-from bot import app as botapp
-from bot import queue
-from bot.jobs import (
+from bot.queue import embedded
+from bot.queue.client import QueueClient
+from bot.settings import Settings
+from bot.telegram import app as botapp
+from bot.telegram.handlers import addressed_text
+from bot.telegram.intake import derive, refusal
+from bot.telegram.jobs import (
     CANCELLED,
     COMPOSING,
     DONE,
@@ -25,8 +29,13 @@ from bot.jobs import (
     new_job_id,
     percentile,
 )
-from bot.settings import Settings
-from bot.texts import EN, RU, TEXTS, clip, lang_of, ordinal, wait_time
+from bot.telegram.runtime import Runtime, runtime
+from bot.telegram.status import status_text
+from bot.telegram.texts import EN, RU, TEXTS, clip, lang_of, ordinal, wait_time
+from bot.telegram.words import caption_of, song_keyboard, styles_keyboard
+from composer.music import transpose_key
+from composer.request import SongRequest
+from composer.song import SectionRecord, SongRecord
 from tests.conftest import BOT_TOKEN
 from tests.fake_bot_api import BOT_ID
 
@@ -118,70 +127,79 @@ def test_stats_and_percentiles(store: JobStore):
 # -- limits --
 
 
-def runtime(store: JobStore, **limits) -> botapp.Runtime:
-    return botapp.Runtime(settings=Settings(**limits), store=store)
+def limits_runtime(store: JobStore, **limits) -> Runtime:
+    settings = Settings(**limits)
+    return Runtime(settings=settings, store=store, queue=QueueClient(settings))
 
 
 def test_limit_on_songs_in_progress(store: JobStore):
-    rt = runtime(store, max_active_per_user=2)
+    rt = limits_runtime(store, max_active_per_user=2)
     make_job(store, user_id=1)
-    assert botapp.refusal(rt, 1, EN) is None
+    assert refusal(rt, 1, EN) is None
     make_job(store, user_id=1)
-    assert "2 songs on the way" in botapp.refusal(rt, 1, EN)
-    assert "2 песни" in botapp.refusal(rt, 1, RU)
-    assert botapp.refusal(rt, 2, EN) is None  # others are not held up
+    assert "2 songs on the way" in refusal(rt, 1, EN)
+    assert "2 песни" in refusal(rt, 1, RU)
+    assert refusal(rt, 2, EN) is None  # others are not held up
 
 
 def test_limit_per_hour_says_when(store: JobStore):
-    rt = runtime(store, max_per_hour=3)
+    rt = limits_runtime(store, max_per_hour=3)
     now = time.time()
     for minutes_ago in (50, 20, 10):
         make_job(store, state=DONE, created_at=now - minutes_ago * 60, finished_at=now)
-    text = botapp.refusal(rt, 1, EN)
+    text = refusal(rt, 1, EN)
     assert "this hour" in text and "10 minutes" in text  # the oldest leaves the hour in 10
 
 
 def test_limit_on_the_whole_queue(store: JobStore):
-    rt = runtime(store, queue_cap=3)
+    rt = limits_runtime(store, queue_cap=3)
     for user_id in (5, 6, 7):
         make_job(store, user_id=user_id)
-    assert "swamped" in botapp.refusal(rt, 1, EN)
+    assert "swamped" in refusal(rt, 1, EN)
 
 
 # -- buttons and words --
 
 
 def done_job(store: JobStore) -> Job:
+    form = tuple(
+        SectionRecord(name=name, kind=name.split()[0], material="A", start_bar=1 + 8 * i,
+                      bars=8, start_seconds=15.0 * i, seconds=15.0)
+        for i, name in enumerate(("Intro", "Part A"))
+    )
+    record = SongRecord(
+        title="The Lark",
+        request=SongRequest.from_json(REQUEST),
+        style="waltz",
+        key="D",
+        mode="minor",
+        tempo_bpm=100,
+        meter="3/4",
+        instrument="violin",
+        seed=7,
+        form=form,
+        duration_seconds=31.0,
+    )
+    assert SongRecord.from_json(record.to_json()).to_json() == record.to_json()  # a round trip
     return make_job(
         store,
         state=DONE,
-        result={
-            "duration_seconds": 31.0,
-            "mp3": "/a.mp3",
-            "info": {
-                "key": "D",
-                "mode": "minor",
-                "tempo": 100,
-                "instrument": "violin",
-                "title": "The Lark",
-                "form": [{"name": "Intro"}, {"name": "Part A"}],
-            },
-        },
+        result={"duration_seconds": 31.0, "mp3": "/a.mp3", "info": record.to_json()},
     )
 
 
 def test_buttons_derive_new_requests(store: JobStore):
     parent = done_job(store)
-    request, seed = botapp.derive("again", parent)
+    request, seed = derive("again", parent)
     assert seed != parent.seed and request["seed"] is None and request["style"] == "waltz"
-    request, seed = botapp.derive("var", parent)
+    request, seed = derive("var", parent)
     assert seed == parent.seed and request["key"] == "A" and request["tempo_bpm"] == 110
-    request, seed = botapp.derive("long", parent)
+    request, seed = derive("long", parent)
     assert seed == parent.seed and request["length_seconds"] == 62
-    request, _ = botapp.derive("inst", parent)
+    request, _ = derive("inst", parent)
     assert request["instrument"] == "flute"  # the one after violin
-    assert botapp.shift_key("Bb", 7, "major") == "F" and botapp.shift_key("F#", 7, "minor") == "C#"
-    assert botapp.shift_key(None, 7, "major") is None
+    assert transpose_key("Bb", 7, "major") == "F" and transpose_key("F#", 7, "minor") == "C#"
+    assert transpose_key(None, 7, "major") is None and transpose_key("x", 7, "major") is None
 
 
 def test_callback_data_fits_and_captions_stay_short(store: JobStore, fake_composer):
@@ -189,13 +207,13 @@ def test_callback_data_fits_and_captions_stay_short(store: JobStore, fake_compos
     hostile = dict(REQUEST, text="<b>" * 2000, notes=["x" * 5000, "y" * 5000])
     loud = make_job(store, state=QUEUED, request=hostile, message_id=None)
     for lang in (EN, RU):
-        keyboard = botapp.song_keyboard(job, lang).inline_keyboard
+        keyboard = song_keyboard(job, lang).inline_keyboard
         assert all(len(b.callback_data.encode()) <= 64 for row in keyboard for b in row)
-        styles = botapp.styles_keyboard(lang).inline_keyboard
+        styles = styles_keyboard(lang).inline_keyboard
         assert all(len(b.callback_data.encode()) <= 64 for row in styles for b in row)
-        caption = botapp.caption_of(job, lang)
+        caption = caption_of(job, lang)
         assert "The Lark" in caption and "Intro · Part A" in caption and len(caption) <= 1024
-        assert len(botapp.status_text(loud, lang, 3)) <= 4096
+        assert len(status_text(loud, lang, 3)) <= 4096
 
 
 def test_group_messages_addressed_to_the_bot():
@@ -211,7 +229,7 @@ def test_group_messages_addressed_to_the_bot():
         return Message.de_json(data, None)
 
     def addressed(msg: Message) -> str | None:
-        return botapp.addressed_text(msg, BOT_ID, "isadei_test_bot")
+        return addressed_text(msg, BOT_ID, "isadei_test_bot")
 
     bot_user = {"id": BOT_ID, "is_bot": True, "first_name": "Isadei"}
     assert addressed(message("nice weather")) is None
@@ -275,13 +293,13 @@ def test_settings_from_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_path
         "CallbackQueryHandler",
         "InlineQueryHandler",
     } <= names
-    botapp.runtime(app).store.close()
+    runtime(app).store.close()
 
 
 def test_no_token_exits_with_botfather_help(monkeypatch: pytest.MonkeyPatch, capsys):
     monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
     with pytest.raises(SystemExit) as exit_info:
-        botapp.main()
+        botapp.main(Settings())
     assert exit_info.value.code == 2
     err = capsys.readouterr().err
     assert "@BotFather" in err and "TELEGRAM_BOT_TOKEN" in err
@@ -307,15 +325,17 @@ def test_token_is_redacted_from_log_lines():
 
 def test_compose_task_is_idempotent_by_job_id(fake_composer, bot_data_dir: Path, monkeypatch):
     calls = []
-    real = queue.compose_files
-    monkeypatch.setattr(queue, "compose_files", lambda *a: calls.append(a) or real(*a))
+    real = embedded.compose_files
+    monkeypatch.setattr(embedded, "compose_files", lambda *a: calls.append(a) or real(*a))
+    queue = QueueClient(Settings())
 
     async def scenario() -> tuple:
-        await queue.broker.startup()
+        await queue.start()
         first = await (await queue.submit("jtest1", REQUEST, 11, 0)).wait_result(timeout=30)
         again = await (await queue.submit("jtest1", REQUEST, 11, 1)).wait_result(timeout=30)
         failing = dict(REQUEST, text="fail always")
         failed = await (await queue.submit("jtest2", failing, 11, 0)).wait_result(timeout=30)
+        await queue.shutdown()
         return first, again, failed
 
     first, again, failed = asyncio.run(scenario())

@@ -6,22 +6,19 @@ from collections import Counter
 
 import pytest
 
-from composer.corpus import (
-    FIXTURE_PATH,
+from composer.abc import TuneError, abc_headers, modal_colour, parse_key, split_abc
+from composer.data import TINY_CORPUS_PATH
+from composer.music import Bar, Chord, Meter, Note, Tune
+from composer.styles import STYLES
+from composer.training.corpus import (
     RawTune,
-    Skip,
-    abc_headers,
     load_corpus,
     parse_abc_chunk,
     parse_abc_tune,
-    parse_key,
-    split_abc,
     split_of,
     tune_from_json,
     tune_to_json,
 )
-from composer.music import Bar, Chord, Meter, Note, Tune
-from composer.styles import STYLES
 
 REEL = """X:7
 T:The Test Reel
@@ -67,10 +64,23 @@ def test_split_abc_and_headers():
 def test_parse_key():
     assert parse_key("G") == (7, None)
     assert parse_key("Em") == (4, "minor")
-    assert parse_key("A Dorian") == (9, "minor")
-    assert parse_key("Dmix") == (2, "major")
+    assert parse_key("A Dorian") == (9, "dorian")
+    assert parse_key("Dmix") == (2, "mixolydian")
+    assert parse_key("E phrygian") == (4, "minor")  # modes we do not model: their parent
     assert parse_key("Bb") == (10, None)
     assert parse_key("Es") == (3, None)  # German spelling in Essen
+
+
+def test_modal_colour_hears_dorian_and_mixolydian():
+    def tune(*degrees: int) -> list[Note]:
+        return [Note(62 + d, 12) for d in degrees]  # D tonic
+
+    # D minor with B natural (major sixth) and no B flat: Dorian.
+    assert modal_colour(tune(0, 2, 3, 5, 7, 9, 7, 5, 3, 0, 9, 10), 2, "minor") == "dorian"
+    assert modal_colour(tune(0, 2, 3, 5, 7, 8, 7, 5, 3, 0, 8, 10), 2, "minor") == "minor"
+    # D major with C natural (flat seventh) and no C sharp: Mixolydian.
+    assert modal_colour(tune(0, 2, 4, 5, 7, 9, 10, 9, 7, 0, 10), 2, "major") == "mixolydian"
+    assert modal_colour(tune(0, 2, 4, 5, 7, 9, 11, 12, 7, 0), 2, "major") == "major"
 
 
 def test_reel_with_pickup_triplet_and_repeats():
@@ -100,7 +110,7 @@ def test_next_parts_pickup_completes_the_last_bar():
 
 
 def test_malformed_tune_is_skipped_and_counted():
-    with pytest.raises(Skip):
+    with pytest.raises(TuneError):
         parse_abc_tune(raw(BROKEN))
     odd_meter = REEL.replace("M:4/4", "M:5/4").replace("X:7", "X:9")
     results = parse_abc_chunk([raw(REEL), raw(BROKEN), raw(odd_meter)])
@@ -135,7 +145,7 @@ def test_row_round_trip():
 
 
 def test_fixture_loads():
-    tunes = load_corpus(FIXTURE_PATH)
+    tunes = load_corpus(TINY_CORPUS_PATH)
     assert 50 <= len(tunes) <= 120
     assert {t.style for t in tunes} == set(STYLES)
     assert len({t.id for t in tunes}) == len(tunes)

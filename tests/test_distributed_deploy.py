@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from telegram.ext import Application
 
-from bot import app as botapp
 from bot.settings import Settings
+from bot.telegram import app as botapp
 from tests.conftest import BOT_TOKEN, REPO, BotProcess, free_port
 from tests.fake_bot_api import FakeBotApi, private_chat, user
 
@@ -48,10 +48,10 @@ def test_webhook_mode_runs_run_webhook_with_the_secret(monkeypatch, tmp_path: Pa
     monkeypatch.setenv("ISADEI_WEBHOOK_PORT", "8555")
     monkeypatch.setenv("ISADEI_WEBHOOK_SECRET", "bad secret!")
     with pytest.raises(SystemExit) as exit_info:  # Telegram would refuse it: say so first
-        botapp.main()
+        botapp.main(Settings())
     assert exit_info.value.code == 2
     monkeypatch.setenv("ISADEI_WEBHOOK_SECRET", "s3cret_Token-1")
-    botapp.main()
+    botapp.main(Settings())
     (call,) = calls
     assert call["webhook_url"] == "https://isadei.example.org/telegram/hook"
     assert call["url_path"] == "telegram/hook" and call["port"] == 8555

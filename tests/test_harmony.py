@@ -6,8 +6,10 @@ from dataclasses import replace
 
 import pytest
 
-from composer.corpus import FIXTURE_PATH, load_corpus
-from composer.harmony import (
+from composer.data import TINY_CORPUS_PATH
+from composer.music import Bar, Chord, Meter, Note, Tune
+from composer.training.corpus import load_corpus
+from composer.training.harmony import (
     HARMONY_PATH,
     HarmonyModel,
     chord_tone_rate,
@@ -17,12 +19,11 @@ from composer.harmony import (
     learn,
     slots_per_bar,
 )
-from composer.music import Bar, Chord, Meter, Note, Tune
 
 
 @pytest.fixture(scope="module")
 def tunes() -> list[Tune]:
-    return load_corpus(FIXTURE_PATH)
+    return load_corpus(TINY_CORPUS_PATH)
 
 
 @pytest.fixture(scope="module")

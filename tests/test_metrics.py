@@ -5,8 +5,8 @@ import random
 import numpy as np
 import pytest
 
-from composer import metrics
 from composer.music import Bar, Chord, Meter, Note, Tune
+from composer.training import metrics
 
 TONIC, DOMINANT = Chord(0, "maj"), Chord(7, "maj")
 FOUR_FOUR = Meter(4, 4)
@@ -149,12 +149,12 @@ def test_evaluate_writes_numbers_and_a_model_card_table(tmp_path):
 
     import torch
 
-    from composer.corpus import FIXTURE_PATH
-    from composer.evaluate import evaluate
+    from composer.data import TINY_CORPUS_PATH
     from composer.model import ModelConfig, TuneLSTM, save_model
     from composer.tokens import VOCAB
+    from composer.training.evaluate import evaluate
 
-    if not FIXTURE_PATH.exists():
+    if not TINY_CORPUS_PATH.exists():
         pytest.skip("no fixture corpus yet")
     torch.manual_seed(0)
     weights = tmp_path / "tiny.safetensors"
@@ -163,7 +163,7 @@ def test_evaluate_writes_numbers_and_a_model_card_table(tmp_path):
                {"token_counts": counts})
     out = tmp_path / "metrics.json"
     result = evaluate(n_samples=6, out=out, songs_per_style=1, weights=weights,
-                      corpus=FIXTURE_PATH, quick=True)
+                      corpus=TINY_CORPUS_PATH, quick=True)
     assert json.loads(out.read_text())["tunes"]["n"] == result["tunes"]["n"] > 0
     assert result["likelihood"]["lstm"]["bits_per_token"] > 0
     assert result["tunes"]["complete_bars"]["generated"] == 1.0

@@ -14,7 +14,7 @@ from composer.model import (
     save_model,
 )
 from composer.request import SongRequest
-from composer.train import TrainConfig, train
+from composer.training.train import TrainConfig, train
 
 
 def test_shipped_weights_load_and_compose_a_song_on_cpu():
@@ -65,7 +65,7 @@ def test_checkpoint_round_trip_keeps_the_weights(tmp_path):
 def test_sample_writes_readable_midi_and_refuses_unknown_styles(tmp_path):
     import mido
 
-    from composer.sample import sample_to_midi
+    from composer.training.sample import sample_to_midi
 
     paths = sample_to_midi("reel", n=3, out_dir=tmp_path, seed=1, bars=4)
     assert len(paths) == 3

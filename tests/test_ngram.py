@@ -5,8 +5,8 @@ import random
 import numpy as np
 import pytest
 
-from composer.ngram import KneserNey, choose_order
 from composer.tokens import INDEX, VOCAB
+from composer.training.ngram import KneserNey, choose_order
 
 BOS, EOS = INDEX["BOS"], INDEX["EOS"]
 NOTES = [INDEX[f"P:{p}"] for p in (60, 62, 64, 65, 67)]

@@ -14,6 +14,7 @@ from composer.audio import MissingSystemDependency, probe_seconds
 from composer.music import Chord
 from composer.render import make_slug, render
 from composer.sheet import chord_symbol, engrave, lead_sheet_sections
+from composer.song import SongRecord
 from tests.song_fixture import make_song
 
 
@@ -77,6 +78,9 @@ def test_real_render(tmp_path: Path) -> None:
     assert [s["start_bar"] for s in record["form"]][:2] == [1, 1 + len(song.sections[0].bars)]
     for stage in ("compose", "arrange", "midi", "audio", "encode", "engrave", "render"):
         assert record["timings"][stage] >= 0
+    typed = SongRecord.load(rendered.json)  # what the bot and the worker read
+    assert typed.request.to_json() == song.request.to_json() and typed.to_json() == record
+    assert typed.form_names == " · ".join(names)
 
     tags = audio_tags(rendered.mp3)
     assert tags["artist"] == "Isadei" and tags["title"] == song.title

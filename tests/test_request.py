@@ -8,14 +8,14 @@ import random
 import pytest
 
 from composer.instruments import INSTRUMENTS, find_instrument, get_instrument
+from composer.music import KEY_NAMES, tonic_pitch_class
 from composer.request import (
-    KEY_NAMES,
     SongRequest,
     clean_text,
     describe,
     describe_ru,
+    longer_length,
     parse,
-    tonic_pitch_class,
 )
 from composer.styles import STYLES
 
@@ -448,3 +448,14 @@ def test_instrument_table() -> None:
         get_instrument("theremin")
     assert find_instrument("play it on the piano, or the violin").name == "acoustic grand piano"
     assert find_instrument("nothing here") is None
+
+
+def test_from_json_reads_what_to_json_wrote() -> None:
+    request = parse("a sad waltz in D minor on the violin, 90 bpm, 1 minute, seed 5")
+    assert SongRequest.from_json(request.to_json()) == SongRequest(**{**request.to_json()})
+    job = {**request.to_json(), "text": "words", "from_a_newer_version": 1}
+    assert SongRequest.from_json(job).text == "words"  # the job's words; unknown keys ignored
+
+
+def test_longer_length_stays_within_the_longest_song() -> None:
+    assert longer_length(31) == 62 and longer_length(10) == 60 and longer_length(250) == 300

@@ -1,12 +1,24 @@
 """The sampler's grammar holds whatever the network says: hundreds of seeded samples
 from an untrained (random) network must still be well-formed tunes."""
 
+from dataclasses import replace
+
 import pytest
 import torch
 
 from composer.model import ModelConfig, TuneLSTM
 from composer.music import Meter
-from composer.sampler import PartSpec, SamplingOptions, TuneSpec, sample_tunes
+from composer.sampler import (
+    FREE,
+    PartSpec,
+    SamplingOptions,
+    TuneSpec,
+    as_tune,
+    bar_bodies,
+    sample_tokens,
+    sample_tunes,
+)
+from composer.tokens import ids_of
 
 
 @pytest.fixture(scope="module")
@@ -37,6 +49,7 @@ def test_hundreds_of_samples_obey_the_grammar(random_model):
     tunes, _ = sample_tunes(random_model, specs, SamplingOptions(temperature=1.5, top_p=1.0))
     for tune, spec in zip(tunes, specs, strict=True):
         assert [len(p) for p in tune.parts] == [4, 4, 4]
+        assert all(part[0].notes[0].pitch is not None for part in tune.parts)  # no hole
         tonic = "0maj" if spec.mode == "major" else "0min"
         for bar in tune.bars:
             assert bar.ticks == spec.meter.bar_ticks
@@ -71,3 +84,55 @@ def test_absurd_temperature_is_a_clear_error():
         SamplingOptions(temperature=1000)
     with pytest.raises(ValueError, match="top_p"):
         SamplingOptions(top_p=0)
+
+
+def test_given_bars_come_back_and_the_rest_is_written_anew(random_model):
+    spec = make_specs(1)[0]
+    (first,), _ = sample_tokens(random_model, [spec])
+    bodies = bar_bodies(first)
+    assert len(bodies) == 12
+    keep = {0, 1, 2, 5, 8, 9}  # the others are written again
+    given = tuple(body if i in keep else None for i, body in enumerate(bodies))
+    varied_spec = replace(spec, seed=99, given=given)
+    (again,), _ = sample_tokens(random_model, [varied_spec])
+    again_bodies = bar_bodies(again)
+    assert [again_bodies[i] for i in sorted(keep)] == [bodies[i] for i in sorted(keep)]
+    assert any(again_bodies[i] != bodies[i] for i in range(12) if i not in keep)
+    tune = as_tune(again, varied_spec)
+    assert all(bar.ticks == spec.meter.bar_ticks for bar in tune.bars)  # still well-formed
+
+
+def test_chorale_phrases_end_on_held_notes(random_model):
+    parts = (PartSpec(4, "half", phrase_bars=2), PartSpec(4, "full", phrase_bars=2))
+    specs = [TuneSpec("chorale", Meter(4, 4), "minor", parts, 4, (55, 84), seed)
+             for seed in range(30)]
+    tunes, _ = sample_tunes(random_model, specs, SamplingOptions(temperature=1.5, top_p=1.0))
+    for tune in tunes:
+        for part in tune.parts:
+            for bar in part[1::2]:  # the second bar of every two-bar phrase
+                assert bar.notes[-1].ticks >= Meter(4, 4).bar_ticks // 2
+
+
+def test_modal_cadences(random_model):
+    parts = (PartSpec(4, "full"),)
+    specs = [TuneSpec("reel", Meter(4, 4), mode, parts, 2, (55, 84), seed)
+             for seed in range(20) for mode in ("dorian", "mixolydian")]
+    tunes, _ = sample_tunes(random_model, specs)
+    for tune, spec in zip(tunes, specs, strict=True):
+        tonic = "0min" if spec.mode == "dorian" else "0maj"
+        assert tune.mode == spec.mode
+        assert tune.parts[0][-1].chords[-1][1].name == tonic
+        assert tune.parts[0][-2].chords[-1][1].name in ("7maj", "7dom7", "7min", "10maj")
+
+
+def test_the_network_harmonises_a_given_melody(random_model):
+    spec = make_specs(1)[0]
+    (first,), _ = sample_tokens(random_model, [spec])
+    chords = set(ids_of("CHORD:"))
+    melody_only = tuple(tuple(FREE if t in chords else t for t in body)
+                        for body in bar_bodies(first))
+    (again,), _ = sample_tokens(random_model, [replace(spec, seed=7, given=melody_only)])
+    before, after = as_tune(first, spec), as_tune(again, spec)
+    assert [b.notes for b in after.bars] == [b.notes for b in before.bars]  # the melody kept
+    assert all(len(b.chords) == spec.chords_per_bar for b in after.bars)
+    assert [b.chords for b in after.bars] != [b.chords for b in before.bars]  # chords anew

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from composer.instruments import get_instrument
-from composer.music import Meter
+from composer.music import MODES, Meter
 from composer.request import parse
 from composer.styles import (
     DEFAULT_STYLE,
@@ -34,7 +34,9 @@ def test_style_is_consistent(style_id: str) -> None:
     assert 0 < low <= style.default_tempo <= high
     assert style.meters and all(Meter.parse(m).beats >= 1 for m in style.meters)
     assert style.form in ("song", "dance", "chorale")
-    assert style.default_mode in ("major", "minor")
+    assert style.default_mode in MODES and set(style.modes) <= set(MODES)
+    assert len(style.meter_weights) == len(style.meters)
+    assert len(style.mode_weights) == len(style.modes)
     for name in (style.melody_instrument, style.chord_instrument, style.bass_instrument):
         assert get_instrument(name).name == name  # every style instrument is in the table
 

@@ -1,4 +1,4 @@
-"""The worker (bot/worker.py) against a real Redis, in this process; and batched generation.
+"""The worker (bot/queue/worker.py) against a real Redis, in this process; and batched generation.
 
 Also home of the stand-in engine the distributed tests run: `python -m tests.test_worker`
 is `isadei worker` with it (fast fake songs, real small files; words in a request steer it:
@@ -16,11 +16,13 @@ from pathlib import Path
 import prometheus_client
 import pytest
 
-from bot import queue
-from bot.engine import Engine, request_from_json
-from bot.results import scratch_of, write_result
+from bot.queue.client import QueueClient
+from bot.queue.engine import Engine
+from bot.queue.keys import task_id
+from bot.queue.results import scratch_of, write_result
 from bot.settings import Settings
-from tests.fake_bot_api import FAKE_DELAY_ENV, tiny_midi, tiny_mp3, tiny_png
+from composer.request import SongRequest
+from tests.fake_bot_api import FAKE_DELAY_ENV, fake_song
 
 # -- the stand-in engine (module level: the spawned render processes import it by name) --
 
@@ -45,37 +47,10 @@ def standin_generate(requests: list[dict], seeds: list[int]) -> list[dict]:
 
 def standin_render(song: dict, out_dir: str) -> dict:
     """Real small MIDI/MP3/PNG files and the JSON, as composer.render writes them."""
-    from composer.song import Rendered
-
-    request, seed = request_from_json(song["request"]), song["seed"]
     out = Path(out_dir)
     scratch = scratch_of(out)
-    slug = f"{request.style}-{seed}"
-    tiny_midi(scratch / f"{slug}.mid", request.tempo_bpm or 120)
-    tiny_mp3(scratch / f"{slug}.mp3")
-    tiny_png(scratch / f"{slug}.png")
-    info = {
-        "title": f"Test {request.style} {seed}",
-        "request": request.to_json(),
-        "style": request.style,
-        "key": request.key or "D",
-        "mode": request.mode or "minor",
-        "tempo_bpm": request.tempo_bpm or 120,
-        "meter": "3/4",
-        "instrument": request.instrument or "violin",
-        "seed": seed,
-        "form": [{"name": n, "kind": n} for n in ("Intro", "Verse", "Chorus", "Coda")],
-        "duration_seconds": 1.0,
-    }
-    (scratch / f"{slug}.json").write_text(json.dumps(info))
-    rendered = Rendered(
-        midi=scratch / f"{slug}.mid",
-        mp3=scratch / f"{slug}.mp3",
-        png=scratch / f"{slug}.png",
-        json=scratch / f"{slug}.json",
-        duration_seconds=1.0,
-        timings={"render": 0.01},
-    )
+    request = SongRequest.from_json(song["request"])
+    rendered = fake_song(scratch, request, song["seed"], ("Intro", "Verse", "Chorus", "Coda"))
     return write_result(rendered, scratch, out)
 
 
@@ -86,11 +61,11 @@ STANDIN = Engine(load=standin_load, generate=standin_generate, render=standin_re
 
 
 def test_batched_generation_matches_one_by_one(monkeypatch: pytest.MonkeyPatch):
-    """Six requests in one sampling run: fewer forward passes than one by one, same songs."""
+    """Six requests in batched sampling runs: fewer forward passes than one by one, same songs."""
     import torch
 
     import composer.compose
-    from bot.engine import generate_songs
+    from bot.queue.engine import generate_songs
     from composer.model import ModelConfig, TuneLSTM
     from composer.sampler import Grammar
 
@@ -121,8 +96,11 @@ def test_batched_generation_matches_one_by_one(monkeypatch: pytest.MonkeyPatch):
             assert alone.sections == together.sections and alone.title == together.title
     finally:
         torch.set_num_threads(threads)
-    assert set(batch_passes) == {len(requests)}  # every pass served all six songs
-    assert len(batch_passes) == max(alone_passes) < sum(alone_passes)
+    # The first takes of all six songs share each forward pass, then all their varied
+    # repeats share another run: far fewer passes than six songs one after the other.
+    assert batch_passes[0] == len(requests)
+    assert max(batch_passes) >= len(requests)
+    assert len(batch_passes) < sum(alone_passes) / 2
 
 
 # -- the worker, in this process, against a real Redis --
@@ -145,19 +123,16 @@ def worker_settings(redis_server, tmp_path: Path, **overrides) -> Settings:
 
 @pytest.fixture
 def bot_queue(redis_server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
-    """bot/queue.py pointed at the test Redis, as in a bot with ISADEI_REDIS_URL."""
-    settings = worker_settings(redis_server, tmp_path)
-    monkeypatch.setattr(queue, "settings", settings)
-    monkeypatch.setattr(queue, "broker", queue.make_broker(settings))
+    """Settings of a bot with ISADEI_REDIS_URL pointed at the test Redis."""
     monkeypatch.setenv(FAKE_DELAY_ENV, "0.2")
     GENERATE_CALLS.clear()
-    return settings
+    return worker_settings(redis_server, tmp_path)
 
 
 REQUEST = {"style": "waltz", "length_seconds": 20, "text": "a waltz"}
 
 
-async def wait_done(tids: list[str], timeout: float = 30) -> None:
+async def wait_done(queue: QueueClient, tids: list[str], timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while not all([(await queue.poll(tid)).ready for tid in tids]):
         assert time.monotonic() < deadline, "jobs not done in time"
@@ -165,17 +140,18 @@ async def wait_done(tids: list[str], timeout: float = 30) -> None:
 
 
 def test_worker_batches_jobs_and_reuses_finished_ones(bot_queue: Settings, redis_server):
-    from bot.worker import Worker
+    from bot.queue.worker import Worker
 
     async def scenario() -> None:
+        queue = QueueClient(bot_queue)
         await queue.start()
         ids = [f"jbatch{i}" for i in range(6)]
         for i, job_id in enumerate(ids):  # queued before the worker starts: they come at once
             await queue.submit(job_id, {**REQUEST, "text": f"waltz {i}"}, i, 0)
         worker = Worker(bot_queue, STANDIN)
         running = asyncio.create_task(worker.run())
-        tids = [queue.task_id(job_id, 0) for job_id in ids]
-        await wait_done(tids)
+        tids = [task_id(job_id, 0) for job_id in ids]
+        await wait_done(queue, tids)
         assert sum(GENERATE_CALLS) == 6 and len(GENERATE_CALLS) < 6  # batched
         for job_id, tid in zip(ids, tids, strict=True):
             result, error = await queue.fetch(tid, job_id)
@@ -185,8 +161,8 @@ def test_worker_batches_jobs_and_reuses_finished_ones(bot_queue: Settings, redis
             assert result["worker_timings"]["generate"] > 0.1
         # Delivered again (a bot retry, a redelivery): the stored files are reused.
         await queue.submit(ids[0], REQUEST, 0, 1)
-        await wait_done([queue.task_id(ids[0], 1)])
-        result, _ = await queue.fetch(queue.task_id(ids[0], 1), ids[0])
+        await wait_done(queue, [task_id(ids[0], 1)])
+        result, _ = await queue.fetch(task_id(ids[0], 1), ids[0])
         assert result["reused"] is True and sum(GENERATE_CALLS) == 6
         await asyncio.sleep(2 * bot_queue.heartbeat_s)
         beat = json.loads(redis_server.client().get(f"isadei:worker:{worker.name}"))
@@ -203,30 +179,31 @@ def test_worker_batches_jobs_and_reuses_finished_ones(bot_queue: Settings, redis
 
 
 def test_failures_dead_letters_and_timeouts(bot_queue: Settings, redis_server, monkeypatch):
-    from bot.worker import Worker
+    from bot.queue.worker import Worker
 
     settings = worker_settings(redis_server, bot_queue.data_dir.parent, job_timeout_s=5.0)
     r = redis_server.client()
 
     async def scenario() -> None:
+        queue = QueueClient(bot_queue)
         await queue.start()
         worker = Worker(settings, STANDIN)
         running = asyncio.create_task(worker.run())
         # One bad request in a batch fails alone; on the bot's last attempt it is dead-lettered.
         await queue.submit("jgood", REQUEST, 1, 0)
         await queue.submit("jbad", {**REQUEST, "text": "fail always"}, 2, 1, final=True)
-        await wait_done(["jgood.0", "jbad.1"])
+        await wait_done(queue, ["jgood.0", "jbad.1"])
         assert (await queue.fetch("jgood.0", "jgood"))[1] is None
         _, error = await queue.fetch("jbad.1", "jbad")
         assert "asked to fail" in error
         # A job that was delivered too often (it kept killing workers) is not run again.
         r.set("isadei:deliveries:jpoison.0", settings.max_deliveries)
         await queue.submit("jpoison", REQUEST, 3, 0)
-        await wait_done(["jpoison.0"])
+        await wait_done(queue, ["jpoison.0"])
         assert "delivered 4 times" in (await queue.fetch("jpoison.0", "jpoison"))[1]
         # A job that takes too long gets an error result; the bot retries or apologises.
         await queue.submit("jslow", {**REQUEST, "text": "slow"}, 4, 0)
-        await wait_done(["jslow.0"])
+        await wait_done(queue, ["jslow.0"])
         assert "timed out" in (await queue.fetch("jslow.0", "jslow"))[1]
         worker.stop()
         await running
@@ -243,7 +220,7 @@ def test_failures_dead_letters_and_timeouts(bot_queue: Settings, redis_server, m
 def test_stop_finishes_the_batch_in_hand_and_hands_back_the_rest(
     bot_queue: Settings, redis_server, monkeypatch
 ):
-    from bot.worker import Worker
+    from bot.queue.worker import Worker
 
     monkeypatch.setenv(FAKE_DELAY_ENV, "1.0")
     settings = worker_settings(
@@ -252,6 +229,7 @@ def test_stop_finishes_the_batch_in_hand_and_hands_back_the_rest(
     r = redis_server.client()
 
     async def scenario() -> None:
+        queue = QueueClient(bot_queue)
         await queue.start()
         ids = [f"jstop{i}" for i in range(5)]
         for i, job_id in enumerate(ids):
@@ -268,7 +246,7 @@ def test_stop_finishes_the_batch_in_hand_and_hands_back_the_rest(
         assert r.xpending("isadei:jobs", "isadei:workers")["pending"] == 0
         second = Worker(settings, STANDIN)
         running = asyncio.create_task(second.run())
-        await wait_done([f"{job_id}.0" for job_id in ids])
+        await wait_done(queue, [f"{job_id}.0" for job_id in ids])
         second.stop()
         await running
 
@@ -278,6 +256,6 @@ def test_stop_finishes_the_batch_in_hand_and_hands_back_the_rest(
 
 
 if __name__ == "__main__":  # `python -m tests.test_worker`: a worker with the stand-in engine
-    from bot.worker import main
+    from bot.queue.worker import main
 
-    main(STANDIN)
+    main(Settings(), STANDIN)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from composer.styles import STYLE_LABELS
+
 EN, RU = "en", "ru"
 
 TEXTS: dict[str, dict[str, str]] = {
@@ -201,22 +203,6 @@ STYLE_EMOJI = {
     "chinese-folk": "🏮",
 }
 
-STYLE_NAMES_RU = {
-    "folk": "народная песня",
-    "ballad": "баллада",
-    "lullaby": "колыбельная",
-    "waltz": "вальс",
-    "march": "марш",
-    "jig": "джига",
-    "slip-jig": "слип-джига",
-    "reel": "рил",
-    "hornpipe": "хорнпайп",
-    "strathspey": "стратспей",
-    "air": "напев",
-    "chorale": "хорал",
-    "chinese-folk": "китайская песня",
-}
-
 _CYRILLIC = re.compile("[а-яё]", re.IGNORECASE)
 
 
@@ -251,11 +237,11 @@ def wait_time(lang: str, seconds: float) -> str:
 
 
 def style_label(lang: str, style_id: str) -> str:
-    """A button label for a style: "💃 Waltz" / "💃 вальс"."""
+    """A button label for a style: "💃 Waltz" / "💃 вальс" (names: composer.styles)."""
     emoji = STYLE_EMOJI.get(style_id, "🎵")
-    if lang == RU and style_id in STYLE_NAMES_RU:
-        return f"{emoji} {STYLE_NAMES_RU[style_id]}"
-    return f"{emoji} {style_id.replace('-', ' ').capitalize()}"
+    english, russian, *_ = STYLE_LABELS.get(style_id, (style_id.replace("-", " "),) * 2)
+    name = russian if lang == RU else english[:1].upper() + english[1:]
+    return f"{emoji} {name}"
 
 
 def clip(text: str, limit: int) -> str:

@@ -1,5 +1,7 @@
 """The files of a finished job: one folder per job, and how it travels from worker to bot.
 
+Everything here is JSON or plain bytes: nothing that crosses Redis is unpickled.
+
 A job's folder holds <slug>.mp3/.mid/.png/.json and job-result.json, the manifest, written
 last: a folder with a manifest is complete. It is written as "<job>.partial" and renamed, so
 a crash leaves a whole song or none. In distributed mode the folder travels through Redis as
@@ -13,6 +15,8 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from composer.song import Rendered, SongRecord
+
 MANIFEST = "job-result.json"  # written last: its presence means the job's files are complete
 FILE_KINDS = ("mp3", "midi", "png", "json", "ogg")
 
@@ -25,15 +29,13 @@ def scratch_of(out_dir: Path) -> Path:
     return scratch
 
 
-def write_result(rendered: Any, scratch: Path, out_dir: Path) -> dict[str, Any]:
+def write_result(rendered: Rendered, scratch: Path, out_dir: Path) -> dict[str, Any]:
     """Write the manifest of a rendered song into scratch, move scratch to out_dir; the result.
 
-    `rendered` is a composer.song.Rendered whose files are in scratch.
+    `rendered` is a composer.song.Rendered whose files are in scratch; its SongRecord travels
+    in the manifest as "info" (read back with SongRecord.from_json).
     """
-    try:
-        info = json.loads(Path(rendered.json).read_text())
-    except (OSError, ValueError):
-        info = {}
+    info = SongRecord.load(rendered.json).to_json()  # checked here: the bot can rely on it
     names = {
         "mp3": rendered.mp3,
         "midi": rendered.midi,
@@ -44,7 +46,7 @@ def write_result(rendered: Any, scratch: Path, out_dir: Path) -> dict[str, Any]:
     result = {
         **{kind: Path(path).name if path else None for kind, path in names.items()},
         "duration_seconds": float(rendered.duration_seconds),
-        "timings": dict(getattr(rendered, "timings", {}) or {}),
+        "timings": dict(rendered.timings),
         "info": info,
     }
     (scratch / MANIFEST).write_text(json.dumps(result, ensure_ascii=False, default=str))

@@ -3,7 +3,7 @@
 - model: training tokens/s, sampling ms/token at batch 1 and 64 (against the
   arithmetic floor of one bare LSTM step), songs per second for a batch;
 - song: per-stage seconds for a 2-minute song and the total as a multiple of real time;
-- queue (`isadei bench --queue`, bot/bench_queue.py, bench/queue.json): songs per minute and
+- queue (`isadei bench --queue`, bot/cli/bench_queue.py, bench/queue.json): songs per minute and
   latency percentiles through the job queue, embedded vs Redis workers.
 """
 
@@ -30,7 +30,7 @@ def _machine() -> dict:
 def bench_training(model_config, seconds: float = 20.0) -> dict:
     """Training tokens per second on random tunes of a typical length."""
     from composer.model import TuneLSTM
-    from composer.train import batch_loss
+    from composer.training.train import batch_loss
 
     model = TuneLSTM(model_config)
     optimizer = torch.optim.AdamW(model.parameters())
@@ -114,7 +114,7 @@ def run_benchmarks(queue: bool = False, out: Path = Path("bench/results.json")) 
     print("benchmarking a 2-minute song…", flush=True)
     results["song"] = bench_song()
     if queue:
-        from bot.bench_queue import bench_queue
+        from bot.cli.bench_queue import bench_queue
 
         print("benchmarking the job queue…", flush=True)
         results["queue"] = bench_queue()

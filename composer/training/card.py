@@ -10,9 +10,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from composer.data import STATS_PATH
 from composer.model import DEFAULT_WEIGHTS, read_metadata
-
-DATA_DIR = Path(__file__).resolve().parent / "data"
 
 
 def _table(rows: list[tuple[str, object]], header: tuple[str, str]) -> str:
@@ -24,7 +23,7 @@ def _table(rows: list[tuple[str, object]], header: tuple[str, str]) -> str:
 def model_card(weights: Path = DEFAULT_WEIGHTS, metrics_md: Path | None = None) -> str:
     meta = read_metadata(weights)
     config, training = meta["config"], meta["training"]
-    stats = json.loads((DATA_DIR / "corpus_stats.json").read_text())
+    stats = json.loads((STATS_PATH).read_text())
     metrics_md = metrics_md or weights.parent / "metrics.md"
     metrics = (metrics_md.read_text() if metrics_md.exists()
                else "_not evaluated yet: run `isadei eval`_")
@@ -58,7 +57,7 @@ harmonised folk tunes {stats['chord_tone_rate']['harmonised_folk']:.3f}).
 
 {_table(sorted(stats['per_style'].items()), ('style', 'tunes'))}
 
-Split by tune (a stable hash of the tune id, composer.corpus.split_of), never by token:
+Split by tune (a stable hash of the tune id, composer.training.corpus.split_of), never by token:
 {stats['per_split']['train']:,} train / {stats['per_split']['valid']:,} valid /
 {stats['per_split']['test']:,} test tunes; {training['train_tokens']:,} training tokens.
 

@@ -8,6 +8,7 @@ tune in D compare note for note.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 
 import numpy as np
 
@@ -50,12 +51,12 @@ def intervals(tune: Tune) -> list[int]:
 
 def interval_histogram(tune: Tune) -> np.ndarray:
     """(25,) share of intervals -12..12 (larger leaps counted at +-12)."""
-    counts = np.zeros(2 * INTERVAL_LIMIT + 1)
-    for step in intervals(tune):
-        counts[int(np.clip(step, -INTERVAL_LIMIT, INTERVAL_LIMIT)) + INTERVAL_LIMIT] += 1
-    return normalise(counts)
+    steps = np.clip(np.asarray(intervals(tune), dtype=int), -INTERVAL_LIMIT, INTERVAL_LIMIT)
+    return normalise(np.bincount(steps + INTERVAL_LIMIT, minlength=2 * INTERVAL_LIMIT + 1)
+                     .astype(float))
 
 
+@lru_cache(maxsize=1024)  # called once per note over whole corpora: a table, in effect
 def duration_class(ticks: int) -> int:
     """Index of the nearest DURATION_BINS value on a log scale."""
     return int(np.argmin(np.abs(np.log(np.array(DURATION_BINS)) - np.log(ticks))))

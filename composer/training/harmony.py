@@ -19,10 +19,10 @@ from pathlib import Path
 
 import numpy as np
 
-from composer.music import Bar, Chord, Meter, Tune
-from composer.styles import STYLES
+from composer.data import HARMONY_PATH
+from composer.music import PARENT_MODE, Bar, Chord, Tune
+from composer.styles import slots_per_bar
 
-HARMONY_PATH = Path(__file__).parent / "data" / "harmony.json"
 COVERAGE = 0.99  # keep the most common chords that cover this share of the chorale beats
 SMOOTHING = 0.5  # add-k
 SLOT_START_WEIGHT = 1.0  # extra weight of the note sounding when the chord starts
@@ -64,12 +64,6 @@ def label_sonority(midis: list[int], tonic: int) -> Chord | None:
 
 
 # ---------------------------------------------------------------- slots and weights
-
-def slots_per_bar(style: str, meter: Meter, wanted: int | None = None) -> int:
-    """The style's harmonic rhythm, reduced so the slots fall on beats (3/4 -> 1, 9/8 -> 3)."""
-    wanted = wanted or STYLES[style].chords_per_bar
-    return max(d for d in range(1, wanted + 1) if meter.beats % d == 0)
-
 
 def chords_per_bar_for(tune: Tune, wanted: int | None = None) -> int:
     """slots_per_bar for a tune's own style and meter."""
@@ -219,9 +213,9 @@ def viterbi(model: ModeModel, observations: np.ndarray, final: str) -> list[str]
 
 def harmonize(tune: Tune, model: HarmonyModel, chords_per_bar: int) -> Tune:
     """A copy of the tune with one chord per slot (chords_per_bar per bar) in Bar.chords."""
-    mode = model.modes[tune.mode]
+    mode = model.modes[PARENT_MODE[tune.mode]]
     observations = _tune_slots(tune, chords_per_bar)
-    names = viterbi(mode, observations, _tonic_name(tune.mode))
+    names = viterbi(mode, observations, _tonic_name(PARENT_MODE[tune.mode]))
     bounds = _slot_bounds(tune.meter.bar_ticks, chords_per_bar)
     names_iter = iter(names)
     parts = []

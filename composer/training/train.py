@@ -20,10 +20,9 @@ import torch
 from torch.nn import functional as F
 from tqdm import tqdm
 
+from composer.data import TINY_CORPUS_PATH
 from composer.model import WEIGHTS_DIR, ModelConfig, TuneLSTM, save_model
 from composer.tokens import INDEX, PAD, VOCAB, TokenError, encode
-
-FIXTURE = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "tiny_corpus.jsonl.gz"
 
 
 @dataclass
@@ -45,10 +44,15 @@ class TrainConfig:
     seed: int = 1337
     resume: bool = True
     name: str = "isadei-lstm"
+    # Rare styles (march, strathspey, slip jig, lullaby...) are repeated in each epoch until
+    # they count about this many tunes (at most MAX_REPEAT times), so the network learns them.
+    style_floor: int = 400
+    init_from: Path | None = None  # warm start: an earlier safetensors, matched by token name
 
     def tiny(self) -> TrainConfig:
         """A smoke-test configuration: the test fixture and a small network."""
-        return replace(self, corpus=FIXTURE, model=ModelConfig(n_embd=32, n_hidden=64, n_layer=1),
+        return replace(self, corpus=TINY_CORPUS_PATH,
+                       model=ModelConfig(n_embd=32, n_hidden=64, n_layer=1),
                        batch_size=8, max_epochs=3, eval_every=10,
                        max_minutes=min(self.max_minutes, 2), name="tiny-lstm")
 
@@ -67,17 +71,61 @@ def pick_device(name: str) -> torch.device:
     return torch.device(name)
 
 
-def encode_split(corpus: Path | None) -> dict[str, list[list[int]]]:
-    """Token sequences per split; tunes the vocabulary cannot hold are skipped."""
-    from composer.corpus import load_corpus, split_of
+MAX_REPEAT = 4
+
+
+def encode_split(corpus: Path | None, style_floor: int = 0) -> dict[str, list[list[int]]]:
+    """Token sequences per split; tunes the vocabulary cannot hold are skipped. Training
+    tunes of rare styles are repeated up to `style_floor` tunes per style (see TrainConfig)."""
+    from composer.training.corpus import load_corpus, split_of
 
     splits: dict[str, list[list[int]]] = {"train": [], "valid": [], "test": []}
+    styles: list[str] = []
     for tune in load_corpus(corpus):
         try:
-            splits[split_of(tune.id)].append(encode(tune))
+            split = split_of(tune.id)
+            splits[split].append(encode(tune))
         except TokenError:
             continue
+        if split == "train":
+            styles.append(tune.style)
+    if style_floor:
+        per_style = Counter(styles)
+        repeats = {s: min(MAX_REPEAT, max(1, round(style_floor / n))) for s, n in per_style.items()}
+        extra = [seq for seq, style in zip(splits["train"], styles, strict=True)
+                 for _ in range(repeats[style] - 1)]
+        splits["train"] += extra
     return splits
+
+
+def warm_start(model: TuneLSTM, path: Path) -> None:
+    """Copy an earlier model's weights into this one, rows of the embedding and the output
+    layer matched by token name: a vocabulary that grew keeps everything it learned. A new
+    MODE token starts from the mode it refines (Dorian from minor, Mixolydian from major)."""
+    from safetensors.torch import load_file
+
+    from composer.model import read_metadata
+    from composer.music import PARENT_MODE
+
+    old_vocab = read_metadata(path)["vocab"]
+    old_index = {word: i for i, word in enumerate(old_vocab)}
+    old = load_file(str(path))
+    state = model.state_dict()
+    for name, tensor in old.items():
+        if name.startswith(("embed.", "head.")):
+            continue
+        state[name].copy_(tensor)
+    for new_id, word in enumerate(VOCAB):
+        family, _, value = word.partition(":")
+        source = word if word in old_index else f"MODE:{PARENT_MODE.get(value, value)}"
+        if family == "MODE" or word in old_index:
+            if source not in old_index:
+                continue
+            i = old_index[source]
+            state["embed.weight"][new_id].copy_(old["embed.weight"][i])
+            state["head.weight"][new_id].copy_(old["head.weight"][i])
+            state["head.bias"][new_id].copy_(old["head.bias"][i])
+    model.load_state_dict(state)
 
 
 def batches(sequences: list[list[int]], batch_size: int, max_len: int, rng: random.Random,
@@ -162,13 +210,17 @@ def train(config: TrainConfig) -> dict:
     out_dir = Path(config.out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
 
-    splits = encode_split(config.corpus)
+    splits = encode_split(config.corpus, config.style_floor)
     valid = batches(splits["valid"], 64, config.max_len, rng, shuffle=False)
     n_tokens = sum(len(s) for s in splits["train"])
     print(f"data: {len(splits['train'])} train / {len(splits['valid'])} valid / "
           f"{len(splits['test'])} test tunes, {n_tokens:,} training tokens; device {device}")
 
-    model = TuneLSTM(config.model).to(device)
+    model = TuneLSTM(config.model)
+    if config.init_from and not (config.resume and config.checkpoint_path.exists()):
+        warm_start(model, Path(config.init_from))
+        print(f"warm start from {config.init_from}")
+    model = model.to(device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr,
                                   weight_decay=config.weight_decay)
     steps_per_epoch = math.ceil(len(splits["train"]) / config.batch_size)
@@ -244,7 +296,8 @@ def _metadata(config: TrainConfig, splits: dict, step: int, best: float, history
         "training": {
             "steps": step, "best_valid_loss": best, "seconds": round(seconds),
             "device": str(device), "batch_size": config.batch_size, "lr": config.lr,
-            "max_len": config.max_len, "seed": config.seed,
+            "max_len": config.max_len, "seed": config.seed, "style_floor": config.style_floor,
+            "init_from": str(config.init_from) if config.init_from else None,
             "tunes": {k: len(v) for k, v in splits.items()},
             "train_tokens": sum(len(s) for s in splits["train"]),
             "tokens_per_s": history[-1]["tokens_per_s"] if history else None,

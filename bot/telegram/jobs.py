@@ -16,7 +16,9 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-QUEUED, COMPOSING, RENDERING, SENDING = "queued", "composing", "rendering", "sending"
+from composer.song import COMPOSING, RENDERING
+
+QUEUED, SENDING = "queued", "sending"  # composing and rendering: the composer's stages
 DONE, FAILED, CANCELLED = "done", "failed", "cancelled"
 ACTIVE = (QUEUED, COMPOSING, RENDERING, SENDING)
 FINISHED = (DONE, FAILED, CANCELLED)

@@ -1,6 +1,7 @@
 """The `isadei` command: one subcommand per job, each a thin call into composer or bot.
 
-Imports happen inside each command so `isadei parse` does not pay for torch.
+Imports happen inside each command so `isadei parse` does not pay for torch. `isadei bot` and
+`isadei worker` read the settings here, once, and hand them down.
 """
 
 from __future__ import annotations
@@ -39,13 +40,13 @@ def cmd_compose(args: argparse.Namespace) -> None:
 
 
 def cmd_corpus(args: argparse.Namespace) -> None:
-    from composer.corpus import build_cache
+    from composer.training.corpus import build_cache
 
     build_cache(workers=args.workers)
 
 
 def cmd_train(args: argparse.Namespace) -> None:
-    from composer.train import TrainConfig, train
+    from composer.training.train import TrainConfig, train
 
     config = TrainConfig(
         out_dir=Path(args.out),
@@ -53,6 +54,8 @@ def cmd_train(args: argparse.Namespace) -> None:
         device=args.device,
         seed=args.seed,
         resume=not args.fresh,
+        init_from=Path(args.init_from) if args.init_from else None,
+        lr=args.lr,
     )
     if args.tiny:
         config = config.tiny()
@@ -60,7 +63,7 @@ def cmd_train(args: argparse.Namespace) -> None:
 
 
 def cmd_sample(args: argparse.Namespace) -> None:
-    from composer.sample import sample_to_midi
+    from composer.training.sample import sample_to_midi
 
     for path in sample_to_midi(
         style=args.style,
@@ -75,34 +78,36 @@ def cmd_sample(args: argparse.Namespace) -> None:
 
 
 def cmd_eval(args: argparse.Namespace) -> None:
-    from composer.evaluate import evaluate
+    from composer.training.evaluate import evaluate
 
     evaluate(n_samples=args.n, out=Path(args.out), songs_per_style=args.songs)
 
 
 def cmd_bench(args: argparse.Namespace) -> None:
     if args.queue:  # the job queue only: embedded vs Redis + workers (bench/queue.json)
-        from bot.bench_queue import bench_queue
+        from bot.cli.bench_queue import bench_queue
 
         out = Path(args.out if args.out != BENCH_OUT else "bench/queue.json")
         print(json.dumps(bench_queue(quick=args.quick, out=out), indent=2))
         print(f"written to {out}")
         return
-    from bot.bench import run_benchmarks
+    from bot.cli.bench import run_benchmarks
 
     run_benchmarks(out=Path(args.out))
 
 
 def cmd_bot(args: argparse.Namespace) -> None:
-    from bot.app import main
+    from bot.settings import Settings
+    from bot.telegram.app import main
 
-    main()
+    main(Settings())
 
 
 def cmd_worker(args: argparse.Namespace) -> None:
-    from bot.worker import main
+    from bot.queue.worker import main
+    from bot.settings import Settings
 
-    main()
+    main(Settings())
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -134,6 +139,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=1337)
     p.add_argument("--fresh", action="store_true", help="ignore an existing checkpoint")
     p.add_argument("--tiny", action="store_true", help="a minutes-long smoke run")
+    p.add_argument("--init-from", help="warm start from these weights (matched by token name)")
+    p.add_argument("--lr", type=float, default=2e-3, help="peak learning rate")
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("sample", help="sample tunes from the model as MIDI files")
@@ -185,6 +192,3 @@ def main(argv: list[str] | None = None) -> None:
         print(f"isadei: {error}", file=sys.stderr)  # says what to apt-get install
         sys.exit(3)
 
-
-if __name__ == "__main__":
-    main()

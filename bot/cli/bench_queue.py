@@ -2,7 +2,7 @@
 10 and 100 concurrent requests: embedded (one process) vs Redis with 1 and 2 workers.
 
 Each measurement is a fresh "driver" process that submits the requests all at once through
-bot/queue.py, exactly as the bot does, and waits for every song's files (from Redis, in
+bot/queue/client.py, exactly as the bot does, and waits for every song's files (from Redis, in
 distributed mode). Latency = submitted → files on the bot's disk. Songs are short folk songs
 (20 s) so the whole run stays bounded; --quick uses 1, 4 and 16 requests. A Redis server and
 the workers are started here, on 127.0.0.1, and stopped at the end.
@@ -25,9 +25,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bot.redis_server import RedisServer
+from bot.cli.redis_server import RedisServer
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 LEVELS, QUICK_LEVELS = (1, 10, 100), (1, 4, 16)
 SONG = {"style": "folk", "length_seconds": 20, "text": "a folk song, 20 seconds"}
 TORCH_THREADS = "1"  # a shared CPU: one thread per process composes faster than many
@@ -100,7 +100,7 @@ def measure(base: Path, levels: tuple[int, ...], redis_url: str | None) -> dict[
         if redis_url:
             env["ISADEI_REDIS_URL"] = redis_url
         done = subprocess.run(
-            [sys.executable, "-m", "bot.bench_queue", "drive", str(n)],
+            [sys.executable, "-m", "bot.cli.bench_queue", "drive", str(n)],
             cwd=REPO,
             env=env,
             capture_output=True,
@@ -126,7 +126,7 @@ def start_worker(base: Path, url: str, name: str) -> subprocess.Popen:
     }
     with open(log, "ab") as sink:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "bot.bench_queue", "worker"],
+            [sys.executable, "-m", "bot.cli.bench_queue", "worker"],
             cwd=REPO,
             env=env,
             stdout=sink,
@@ -159,6 +159,7 @@ def stand_in_model() -> None:
 
     if DEFAULT_WEIGHTS.exists():
         return
+    composer.compose.set_torch_threads()
     torch.manual_seed(0)
     model = TuneLSTM(ModelConfig()).eval()
     grammar = Grammar()
@@ -166,10 +167,13 @@ def stand_in_model() -> None:
 
 
 async def drive(n: int) -> dict[str, Any]:
-    """Submit n requests at once through bot/queue.py; wait for all their files."""
-    from bot import queue
-    from bot.jobs import percentile
+    """Submit n requests at once through the bot's queue client; wait for all their files."""
+    from bot.queue.client import QueueClient
+    from bot.queue.keys import task_id
+    from bot.settings import Settings
+    from bot.telegram.jobs import percentile
 
+    queue = QueueClient(Settings())
     await queue.start()
     run = secrets.token_hex(3)
 
@@ -177,7 +181,7 @@ async def drive(n: int) -> dict[str, Any]:
         job_id = f"b{run}{i}"
         started = time.monotonic()
         await queue.submit(job_id, SONG, 1000 + i, 0)
-        tid = queue.task_id(job_id, 0)
+        tid = task_id(job_id, 0)
         while not (await queue.poll(tid)).ready:
             await asyncio.sleep(0.05)
         _, error = await queue.fetch(tid, job_id)
@@ -189,7 +193,7 @@ async def drive(n: int) -> dict[str, Any]:
     started = time.monotonic()
     latencies = await asyncio.gather(*(one(i) for i in range(n)))
     wall = time.monotonic() - started
-    await queue.broker.shutdown()
+    await queue.shutdown()
     return {
         "songs_per_minute": round(60 * n / wall, 2),
         "wall_s": round(wall, 2),
@@ -199,17 +203,17 @@ async def drive(n: int) -> dict[str, Any]:
 
 
 def main(argv: list[str]) -> None:
-    """`python -m bot.bench_queue drive N` / `worker`: the processes bench_queue starts."""
-    import torch
+    """`python -m bot.cli.bench_queue drive N` / `worker`: the processes bench_queue starts.
 
-    torch.set_num_threads(int(os.environ.get("ISADEI_TORCH_THREADS") or TORCH_THREADS))
+    Their torch threads: ISADEI_TORCH_THREADS, read by composer.compose.set_torch_threads."""
     stand_in_model()
     if argv[0] == "drive":
         print(json.dumps(asyncio.run(drive(int(argv[1])))), flush=True)
     elif argv[0] == "worker":
-        from bot.worker import main as worker_main
+        from bot.queue.worker import main as worker_main
+        from bot.settings import Settings
 
-        worker_main()
+        worker_main(Settings())
 
 
 if __name__ == "__main__":

@@ -7,12 +7,15 @@ render process only pays for what rendering needs.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.results import scratch_of, write_result
+from bot.queue.results import scratch_of, write_result
+
+logger = logging.getLogger("isadei.worker")
 
 
 @dataclass(frozen=True)
@@ -23,16 +26,11 @@ class Engine:
     warm: Callable[[], None] | None = None  # run once in each render process when it starts
 
 
-def request_from_json(data: dict[str, Any]):
-    """A SongRequest from SongRequest.to_json() (+ "text")."""
-    from composer.request import SongRequest
-
-    names = {f.name for f in fields(SongRequest)}
-    return SongRequest(**{k: v for k, v in data.items() if k in names})
-
-
 def load_model(device: str = "auto") -> str:
-    """Load the shipped model once and move it to the GPU when there is one."""
+    """Load the shipped model once and move it to the GPU when there is one.
+
+    composer.compose.default_model also sets torch's CPU threads (ISADEI_TORCH_THREADS).
+    """
     import torch
 
     from composer.compose import default_model
@@ -49,8 +47,9 @@ def load_model(device: str = "auto") -> str:
 def generate_songs(requests: list[dict], seeds: list[int]) -> list[Any]:
     """All the songs' sections in one batched sampling run (composer.compose.compose_many)."""
     from composer.compose import compose_many
+    from composer.request import SongRequest
 
-    return compose_many([request_from_json(r) for r in requests], list(seeds))
+    return compose_many([SongRequest.from_json(r) for r in requests], list(seeds))
 
 
 def render_song(song: Any, out_dir: str) -> dict:
@@ -69,3 +68,22 @@ def warm_renderer() -> None:
 
 
 REAL = Engine(load=load_model, generate=generate_songs, render=render_song, warm=warm_renderer)
+
+
+def generate_each(
+    generate: Callable[[list[dict], list[int]], list[Any]], requests: list[dict], seeds: list[int]
+) -> list[Any]:
+    """The batch in one run; if that fails, each song alone, so one bad request fails alone."""
+    try:
+        return list(generate(requests, seeds))
+    except Exception as error:
+        if len(requests) == 1:
+            return [error]
+        logger.warning("batch of %d failed (%r); generating one by one", len(requests), error)
+    songs: list[Any] = []
+    for request, seed in zip(requests, seeds, strict=True):
+        try:
+            songs.extend(generate([request], [seed]))
+        except Exception as error:
+            songs.append(error)
+    return songs

@@ -5,11 +5,11 @@ are ABC text: we split each file into tunes by its `X:` headers ourselves, read 
 headers from the raw text, and let music21 parse one tune at a time, so one broken
 tune is skipped (and counted by reason) instead of failing the whole build. The Bach
 chorales give the soprano as melody and the four voices' chords as labels; the folk
-tunes get chords from `composer.harmony`, learned on the chorales.
+tunes get chords from `composer.training.harmony`, learned on the chorales.
 
 Build once (about ten minutes on two cores), then everyone reads the cache:
 
-    python -c "from composer.corpus import build_cache; build_cache(workers=2)"
+    python -c "from composer.training.corpus import build_cache; build_cache(workers=2)"
     tunes = load_corpus()
 """
 
@@ -22,22 +22,26 @@ import random
 import re
 import time
 from collections import Counter
-from dataclasses import dataclass
-from fractions import Fraction
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from composer.music import TICKS_PER_QUARTER, Bar, Chord, Meter, Note, Tune
+from composer.abc import (
+    TuneError,
+    abc_headers,
+    full_bars,
+    measures_to_raw_bars,
+    modal_colour,
+    parse_meter,
+    read_abc,
+    split_abc,
+    to_ticks,
+)
+from composer.data import CACHE_PATH, HARMONY_PATH, STATS_PATH, TINY_CORPUS_PATH
+from composer.music import Bar, Chord, Meter, Note, Tune
 
-DATA_DIR = Path(__file__).parent / "data"
-CACHE_PATH = DATA_DIR / "corpus.jsonl.gz"
-STATS_PATH = DATA_DIR / "corpus_stats.json"
-HARMONY_PATH = DATA_DIR / "harmony.json"
-FIXTURE_PATH = Path(__file__).parent.parent / "tests" / "fixtures" / "tiny_corpus.jsonl.gz"
-
-COMMON_METERS = {"2/4", "3/4", "4/4", "2/2", "6/8", "9/8", "12/8", "3/8", "3/2", "6/4"}
 PITCH_RANGE = (40, 100)
 MIN_BARS = 4
-MAX_PARTS = 4
 CHUNK_TUNES = 60  # tunes per worker task: small enough to balance, big enough to amortise
 
 # Which ids each folk collection gets, and where its files live in music21's corpus.
@@ -66,8 +70,7 @@ DOUBLE_METER = {("reel", "2/4"): "4/4", ("hornpipe", "2/4"): "4/4",
                 ("strathspey", "2/4"): "4/4", ("waltz", "3/8"): "3/4"}
 
 
-class Skip(Exception):
-    """A tune we cannot use; the message is the reason it is counted under."""
+Skip = TuneError  # a tune we cannot use; the message is the reason it is counted under
 
 
 # ---------------------------------------------------------------- the row format
@@ -159,66 +162,6 @@ class RawTune:
     text: str
 
 
-def split_abc(text: str) -> list[tuple[str, str]]:
-    """(X number, tune text) for every tune in an ABC file; file-level headers are dropped."""
-    tunes = []
-    for chunk in re.split(r"(?m)^(?=X:)", text):
-        if not chunk.startswith("X:"):
-            continue  # the file header before the first tune
-        number = chunk.splitlines()[0][2:].strip()
-        tunes.append((number, chunk))
-    return tunes
-
-
-def abc_headers(text: str) -> dict[str, list[str]]:
-    """Header fields (T, R, M, K, B, ...) of one tune, read up to and including K:."""
-    headers: dict[str, list[str]] = {}
-    for line in text.splitlines():
-        match = re.match(r"^([A-Za-z]):(.*)$", line)
-        if not match:
-            if headers.get("K"):
-                break
-            continue
-        field, value = match.group(1), match.group(2).strip().rstrip("]").strip()
-        headers.setdefault(field, []).append(value)
-        if field == "K":
-            break
-    return headers
-
-
-def parse_meter(text: str) -> Meter | None:
-    text = text.strip().split()[0] if text.strip() else ""
-    text = {"C": "4/4", "C|": "2/2"}.get(text, text)
-    if text not in COMMON_METERS:
-        return None
-    return Meter.parse(text)
-
-
-_PC = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11, "H": 11}
-_MINOR_MODES = ("m", "min", "minor", "aeo", "aeolian", "dor", "dorian", "phr", "phrygian",
-                "loc", "locrian")
-_MAJOR_MODES = ("", "maj", "major", "ion", "ionian", "mix", "mixolydian", "lyd", "lydian")
-
-
-def parse_key(text: str) -> tuple[int, str | None] | None:
-    """(tonic pitch class, "major"/"minor" or None when K: names no mode) from a K: field.
-
-    ionian/mixolydian/lydian count as major, aeolian/dorian/phrygian as minor, both with
-    the written tonic. German spellings (H, Es) occur in Essen.
-    """
-    match = re.match(r"^\s*([A-Ha-h])(#|b|is|es|s)?\s*([A-Za-z]*)", text)
-    if not match:
-        return None
-    letter, accidental, mode = match.group(1).upper(), match.group(2) or "", match.group(3)
-    tonic = _PC[letter] + {"#": 1, "is": 1, "b": -1, "es": -1, "s": -1, "": 0}[accidental]
-    mode = mode.lower()
-    if mode in _MINOR_MODES or mode[:3] in ("min", "aeo", "dor", "phr", "loc"):
-        return tonic % 12, "minor"
-    if mode in _MAJOR_MODES or mode[:3] in ("maj", "ion", "mix", "lyd"):
-        return tonic % 12, "major" if mode else None
-    return None  # "HP", "none", clefs only...
-
-
 # ---------------------------------------------------------------- style labels
 
 _STYLE_WORDS = [  # (regex on R: or title, style); first match wins
@@ -281,151 +224,9 @@ def label_style(raw: RawTune, headers: dict[str, list[str]], meter: Meter) -> tu
 
 # ---------------------------------------------------------------- music21 -> bars
 
-@dataclass
-class RawBar:
-    notes: list[Note]
-    starts_part: bool = False  # a repeat/section barline before this bar
-    ends_part: bool = False  # a repeat/section barline after it
-
-    @property
-    def ticks(self) -> int:
-        return sum(n.ticks for n in self.notes)
-
-
-_SECTION_BARLINES = {"double", "final", "heavy-light", "light-heavy", "heavy-heavy", "heavy"}
-
-
-def _is_section_barline(barline) -> bool:
-    from music21 import bar as m21bar
-
-    if barline is None:
-        return False
-    return isinstance(barline, m21bar.Repeat) or barline.type in _SECTION_BARLINES
-
-
-def _to_ticks(quarter_length) -> int:
-    ticks = Fraction(quarter_length).limit_denominator(1000) * TICKS_PER_QUARTER
-    if ticks.denominator != 1:
-        raise Skip("duration off the grid")
-    return int(ticks)
-
-
-def measures_to_raw_bars(part) -> list[RawBar]:
-    """Notes of each music21 measure in ticks; grace notes dropped, ties merged in a bar."""
-    from music21 import chord as m21chord
-    from music21 import note as m21note
-    from music21 import stream
-
-    bars = []
-    for measure in part.getElementsByClass(stream.Measure):
-        source = measure.voices[0] if measure.voices else measure
-        notes: list[Note] = []
-        tied = False  # the previous note is tied into the next one
-        for element in source.notesAndRests:
-            if element.duration.isGrace or element.quarterLength == 0:
-                continue
-            ticks = _to_ticks(element.quarterLength)
-            if isinstance(element, m21note.Rest):
-                pitch = None
-            elif isinstance(element, m21chord.Chord):
-                pitch = max(p.midi for p in element.pitches)  # double stops: the top note
-            else:
-                pitch = element.pitch.midi
-            if tied and notes and notes[-1].pitch == pitch and pitch is not None:
-                notes[-1] = Note(pitch, notes[-1].ticks + ticks)
-            else:
-                notes.append(Note(pitch, ticks))
-            tie = getattr(element, "tie", None)
-            tied = tie is not None and tie.type in ("start", "continue")
-        bars.append(RawBar(notes, _is_section_barline(measure.leftBarline),
-                           _is_section_barline(measure.rightBarline)))
-    return [bar for bar in bars if bar.ticks > 0]
-
-
-def full_bars(raw: list[RawBar], bar_ticks: int) -> tuple[list[list[Bar]], int, list[int]]:
-    """Cut music21's measures into parts of full bars: (parts, pickup ticks, bar starts).
-
-    A short first bar is an anacrusis: padded with a leading rest. Two short bars that add
-    up to one (the end of a part and the next part's pickup) are joined. A short bar at a
-    part's edge or at the end is padded with a rest. Any other short or long bar is a Skip.
-    The bar starts say where each output bar's tick 0 falls in the written music's time
-    (negative for a padded pickup), so other voices can be lined up with the bars.
-    """
-    parts: list[list[Bar]] = [[]]
-    starts: list[int] = []
-    pickup = 0
-    source_tick = 0  # ticks of written music consumed so far
-    joined_boundary = False  # the bar before was joined with the next part's pickup
-    i = 0
-    while i < len(raw):
-        bar = raw[i]
-        notes = list(bar.notes)
-        new_part = joined_boundary or (i > 0 and (bar.starts_part or raw[i - 1].ends_part))
-        joined_boundary = False
-        start, consumed = source_tick, bar.ticks
-        if bar.ticks > bar_ticks:
-            raise Skip("overfull bar")
-        if bar.ticks < bar_ticks:
-            missing = bar_ticks - bar.ticks
-            nxt = raw[i + 1] if i + 1 < len(raw) else None
-            if i == 0:
-                pickup = missing
-                notes = [Note(None, missing), *notes]
-                start -= missing
-            elif nxt is not None and bar.ticks + nxt.ticks == bar_ticks:
-                notes += nxt.notes  # the next part's pickup completes this part's last bar
-                consumed += nxt.ticks
-                joined_boundary = bar.ends_part or nxt.starts_part or nxt.ends_part
-                i += 1
-            elif nxt is None or bar.ends_part or nxt.starts_part:
-                notes.append(Note(None, missing))
-            elif new_part:
-                notes = [Note(None, missing), *notes]
-                start -= missing
-            else:
-                raise Skip("incomplete bar")
-        if new_part and parts[-1]:
-            parts.append([])
-        parts[-1].append(Bar(notes))
-        starts.append(start)
-        source_tick += consumed
-        i += 1
-    return _tidy_parts(parts), pickup, starts
-
-
-def _tidy_parts(parts: list[list[Bar]]) -> list[list[Bar]]:
-    """Fold one-bar scraps into their neighbour and keep at most MAX_PARTS parts."""
-    tidy: list[list[Bar]] = []
-    for part in parts:
-        if tidy and (len(part) < 2 or len(tidy[-1]) < 2):
-            tidy[-1].extend(part)
-        else:
-            tidy.append(list(part))
-    while len(tidy) > MAX_PARTS:
-        last = tidy.pop()
-        tidy[-1].extend(last)
-    return tidy
-
-
 def _double_durations(parts: list[list[Bar]]) -> list[list[Bar]]:
     return [[Bar([Note(n.pitch, n.ticks * 2) for n in bar.notes]) for bar in part]
             for part in parts]
-
-
-def guess_mode(notes: list[Note], tonic: int) -> str:
-    """Minor when the melody dwells more on the minor third above the tonic than the major."""
-    weight = Counter()
-    for note in notes:
-        if note.pitch is not None:
-            weight[(note.pitch - tonic) % 12] += note.ticks
-    return "minor" if weight[3] > weight[4] else "major"
-
-
-def _final_pitch_class(notes: list[Note]) -> int | None:
-    for note in reversed(notes):
-        if note.pitch is not None:
-            return note.pitch % 12
-    return None
 
 
 def check_tune(tune: Tune) -> Tune:
@@ -452,49 +253,19 @@ def tune_id(raw: RawTune) -> str:
 
 
 def parse_abc_tune(raw: RawTune) -> Tune:
-    """One ABC tune -> Tune (no chords yet). Raises Skip(reason) for anything unusable."""
-    from music21 import converter
-
+    """One corpus ABC tune -> Tune (no chords yet), style-labelled, in the style's meter.
+    Raises Skip(reason) for anything unusable."""
     headers = abc_headers(raw.text)
-    if not headers.get("K"):
-        raise Skip("no K: header")
     meter = parse_meter(headers.get("M", [""])[0])
     if meter is None:
         raise Skip("uncommon meter")
-    body = re.split(r"(?m)^K:.*$", raw.text, maxsplit=1)[-1]
-    if re.search(r"(?m)^M:|\[M:", body):
-        raise Skip("meter change")
     style, _ = label_style(raw, headers, meter)
-    key = parse_key(headers["K"][0])
-    try:
-        score = converter.parse(raw.text, format="abc")
-    except Exception as exc:  # music21 raises many kinds of errors on odd ABC
-        raise Skip("music21 error") from exc
-    part = score.parts[0] if score.parts else score
-    raw_bars = measures_to_raw_bars(part)
-    if not raw_bars:
-        raise Skip("no notes")
-    parts, pickup, _ = full_bars(raw_bars, meter.bar_ticks)
+    tune = read_abc(raw.text, tune_id(raw), style)
+    tune.title = tune.title or raw.book
     if (style, meter.name) in DOUBLE_METER:
-        meter = Meter.parse(DOUBLE_METER[(style, meter.name)])
-        parts, pickup = _double_durations(parts), pickup * 2
-    melody = [n for p in parts for b in p for n in b.notes]
-
-    if key is None:
-        analysed = score.analyze("key")
-        tonic, mode = analysed.tonic.pitchClass, analysed.mode
-        mode = "minor" if mode == "minor" else "major"
-    else:
-        tonic, mode = key
-        if mode is None:
-            # K: gives the key signature; a tune ending on the relative minor's tonic is minor.
-            final = _final_pitch_class(melody)
-            if final == (tonic + 9) % 12:
-                tonic, mode = (tonic + 9) % 12, "minor"
-            else:
-                mode = guess_mode(melody, tonic)
-    title = headers.get("T", [""])[0] or raw.book
-    return check_tune(Tune(tune_id(raw), title, style, meter, tonic, mode, parts, pickup))
+        tune.meter = Meter.parse(DOUBLE_METER[(style, meter.name)])
+        tune.parts, tune.pickup_ticks = _double_durations(tune.parts), tune.pickup_ticks * 2
+    return check_tune(tune)
 
 
 def _was_relabelled(raw: RawTune) -> bool:
@@ -539,7 +310,7 @@ def parse_chorale(path: Path) -> Tune:
     """A four-part chorale -> Tune: the soprano as melody, one chord label per beat."""
     from music21 import converter
 
-    from composer.harmony import chords_per_bar_for, label_sonority
+    from composer.training.harmony import chords_per_bar_for, label_sonority
 
     try:
         score = converter.parse(str(path))
@@ -569,8 +340,8 @@ def parse_chorale(path: Path) -> Tune:
     for part in parts:
         events = []
         for n in part.flatten().notes:
-            start = _to_ticks(n.offset)
-            events.append((start, start + _to_ticks(n.quarterLength), n.pitches[-1].midi))
+            start = to_ticks(n.offset)
+            events.append((start, start + to_ticks(n.quarterLength), n.pitches[-1].midi))
         voices.append(events)
 
     def sounding(tick: int) -> list[int]:
@@ -713,7 +484,7 @@ def build_cache(workers: int = 2, out: Path | None = None,
 def reharmonise_cache(path: Path | None = None) -> dict:
     """Re-learn the harmony from the cached chorales and re-label the cached folk tunes.
 
-    Seconds instead of a full parse: for tuning composer.harmony. Keeps the parse stats.
+    Seconds instead of a full parse: for tuning composer.training.harmony. Keeps the parse stats.
     """
     started = time.time()
     path = Path(path) if path else CACHE_PATH
@@ -726,24 +497,36 @@ def reharmonise_cache(path: Path | None = None) -> dict:
     return _harmonise_and_write(folk, bach, path, stats, started)
 
 
+def _counts_by_style(tunes: list[Tune], key: Callable[[Tune], str]) -> dict[str, dict[str, int]]:
+    """{style: {value: tunes}}, most common first: what the style catalogue draws from."""
+    by_style: dict[str, Counter] = {}
+    for tune in tunes:
+        by_style.setdefault(tune.style, Counter())[key(tune)] += 1
+    return {style: dict(c.most_common()) for style, c in sorted(by_style.items())}
+
+
 def _harmonise_and_write(folk: list[Tune], bach: list[Tune], out: Path, stats: dict,
                          started: float) -> dict:
-    from composer import harmony
+    from composer.training import harmony
 
     model = harmony.learn(bach)
     model.save(out.parent / HARMONY_PATH.name)
+    # The chorales stay major/minor (Bach's raised sixths are melodic minor, not Dorian).
+    folk = [replace(t, mode=modal_colour(t.melody(), t.tonic, t.mode)) for t in folk]
     folk = [harmony.harmonize(t, model, harmony.chords_per_bar_for(t)) for t in folk]
     tunes = sorted(bach + folk, key=lambda t: t.id)
     write_tunes(tunes, out)
 
     stats = {
+        **stats,
         "tunes": len(tunes),
         "per_style": dict(sorted(Counter(t.style for t in tunes).items())),
         "per_source": dict(sorted(Counter(t.id.split("/")[0] for t in tunes).items())),
         "per_meter": dict(sorted(Counter(t.meter.name for t in tunes).items())),
         "per_mode": dict(sorted(Counter(t.mode for t in tunes).items())),
         "per_split": dict(sorted(Counter(split_of(t.id) for t in tunes).items())),
-        **stats,
+        "per_style_meter": _counts_by_style(tunes, lambda t: t.meter.name),
+        "per_style_mode": _counts_by_style(tunes, lambda t: t.mode),
         "bars": sum(len(t.bars) for t in tunes),
         "notes": sum(len(t.melody()) for t in tunes),
         "chord_tone_rate": {
@@ -769,12 +552,12 @@ def _harmonise_and_write(folk: list[Tune], bach: list[Tune], out: Path, stats: d
 
 def write_fixture(source: Path | None = None, path: Path | None = None,
                   per_style: int = 6, seed: int = 0) -> list[Tune]:
-    """Regenerate tests/fixtures/tiny_corpus.jsonl.gz: a few real tunes of every style."""
+    """Regenerate composer/data/tiny_corpus.jsonl.gz: a few real tunes of every style."""
     tunes = load_corpus(source)
     rng = random.Random(seed)
     picked = []
     for style in sorted({t.style for t in tunes}):
         of_style = sorted((t for t in tunes if t.style == style), key=lambda t: t.id)
         picked.extend(rng.sample(of_style, min(per_style, len(of_style))))
-    write_tunes(sorted(picked, key=lambda t: t.id), Path(path) if path else FIXTURE_PATH)
+    write_tunes(sorted(picked, key=lambda t: t.id), Path(path) if path else TINY_CORPUS_PATH)
     return picked

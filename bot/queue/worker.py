@@ -7,10 +7,10 @@ a pool of processes, and hands the files back to the bot.
       ─▶ files to Redis (a hash with a TTL) or to the shared folder
       ─▶ result (taskiq's result backend) ─▶ XACK
 
-The bot kicks jobs through taskiq (bot/queue.py). This loop reads the stream itself instead of
-`taskiq worker`: it must see several jobs at once to batch them, and take only as many as it
-can start (taskiq's listen reads 100 at a time and reclaims a dead worker's jobs only when new
-ones arrive). One worker process per GPU: one model in memory.
+The bot kicks jobs through taskiq (bot/queue/client.py). This loop reads the stream itself
+(bot/queue/stream.py) instead of `taskiq worker`: it must see several jobs at once to batch
+them, and take only as many as it can start (taskiq's listen reads 100 at a time and reclaims
+a dead worker's jobs only when new ones arrive). One worker process per GPU: one model.
 
 Nothing is lost. A job is acknowledged only after its result is stored. While a worker holds
 a job it touches the job's stream entry every heartbeat (XCLAIM to itself), so the entry never
@@ -23,7 +23,6 @@ finished files are reused, and the bot sends each part of a song once.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import os
@@ -32,27 +31,23 @@ import signal
 import socket
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing import get_context
-from pathlib import Path
 from typing import Any
 
 import redis.exceptions
-from redis.asyncio import Redis
-from taskiq.depends.progress_tracker import TaskProgress, TaskState
 from taskiq.result import TaskiqResult
 
-from bot import metrics, queue
-from bot.engine import REAL, Engine
-from bot.results import names_of, pack, read_manifest
+from bot import metrics
+from bot.queue.engine import REAL, Engine, generate_each
+from bot.queue.keys import REDIS_ERRORS
+from bot.queue.stream import WorkerStream
 from bot.settings import Settings
+from composer.song import COMPOSING, RENDERING
 
 logger = logging.getLogger("isadei.worker")
-
-COMPOSING, RENDERING = "composing", "rendering"  # the stages the bot shows
-READ_BLOCK_MS = 1000  # XREADGROUP waits this long for new jobs (below the socket timeout)
 
 
 @dataclass
@@ -79,9 +74,8 @@ class Worker:
             raise ValueError("a worker needs ISADEI_REDIS_URL")
         self.settings, self.engine = settings, engine
         self.name = settings.worker_name or f"{socket.gethostname()}-{os.getpid()}"
-        self.stream, self.group = queue.stream_name(settings), queue.group_name(settings)
-        self.broker = queue.make_broker(settings)  # for its message format and result backend
-        self.redis = Redis(connection_pool=self.broker.connection_pool)  # type: ignore[attr-defined]
+        self.scratch = settings.data_dir / "worker" / self.name
+        self.stream = WorkerStream(settings, self.name, self.scratch)
         self.held: dict[str, Item] = {}  # by stream entry
         self.waiting: asyncio.Queue[Item | None] = asyncio.Queue()
         # One batch generating and one rendering: more would only wait here, not in the queue.
@@ -89,12 +83,10 @@ class Worker:
         self.room = asyncio.Event()
         self.stopping = asyncio.Event()
         self.stopped = asyncio.Event()
-        self.redis_ok = True
         self.device = "?"
         self.batches = self.jobs_done = 0
         self.generator = ThreadPoolExecutor(1, thread_name_prefix="generate")  # one model
         self.pool: ProcessPoolExecutor | None = None
-        self.scratch = settings.data_dir / "worker" / self.name
         self.tasks: set[asyncio.Task] = set()
 
     # -- life --
@@ -108,22 +100,18 @@ class Worker:
 
     async def run(self) -> None:
         """Load the model, start the render pool, and work until stop()."""
-        if self.settings.torch_threads:
-            import torch
-
-            torch.set_num_threads(self.settings.torch_threads)
         self.device = await asyncio.to_thread(self.engine.load, self.settings.device)
         self.pool = self.new_pool()
         shutil.rmtree(self.scratch, ignore_errors=True)
         self.scratch.mkdir(parents=True, exist_ok=True)
-        await self.join_group()
+        await self.stream.join_group()
         logger.info(
             "worker %s up on %s: batches of up to %d, %d render process(es), stream %s",
             self.name,
             self.device,
             self.settings.max_batch,
             self.settings.render_processes,
-            self.stream,
+            self.stream.keys.stream,
         )
         loops = [self.take_loop(), self.batch_loop(), self.heartbeat_loop()]
         tasks = [asyncio.create_task(loop) for loop in loops]
@@ -151,9 +139,7 @@ class Worker:
             for process in processes:
                 process.terminate()  # a render still running after the grace time
         self.generator.shutdown(wait=False, cancel_futures=True)
-        with contextlib.suppress(*queue.REDIS_ERRORS):
-            await self.redis.delete(self.heartbeat_key)
-        await self.broker.shutdown()  # and its result backend
+        await self.stream.close()
         shutil.rmtree(self.scratch, ignore_errors=True)
         logger.info("worker %s stopped after %d job(s)", self.name, self.jobs_done)
 
@@ -164,42 +150,6 @@ class Worker:
             mp_context=get_context("spawn"),
             initializer=self.engine.warm,
         )
-
-    async def join_group(self) -> None:
-        """Create the consumer group (if it is not there: a fresh or restarted Redis)."""
-        while True:
-            try:
-                await self.redis.xgroup_create(self.stream, self.group, id="0", mkstream=True)
-            except redis.exceptions.ResponseError as error:
-                if "BUSYGROUP" not in str(error):
-                    raise
-            except queue.REDIS_ERRORS as error:
-                self.set_redis(False, error)
-                await asyncio.sleep(1)
-                continue
-            self.set_redis(True)
-            return
-
-    def set_redis(self, ok: bool, error: object = None) -> None:
-        if ok != self.redis_ok:
-            if ok:
-                logger.info("Redis is back")
-            else:
-                logger.warning("Redis is unreachable (%s); retrying", error)
-        self.redis_ok = ok
-        metrics.worker_redis_up.set(1 if ok else 0)
-
-    async def with_redis(self, call: Callable[[], Awaitable[Any]]) -> Any:
-        """Run a Redis call, waiting for Redis while it is away (jobs are not dropped)."""
-        while True:
-            try:
-                result = await call()
-            except queue.REDIS_ERRORS as error:
-                self.set_redis(False, error)
-                await asyncio.sleep(1)
-                continue
-            self.set_redis(True)
-            return result
 
     # -- taking jobs --
 
@@ -213,47 +163,20 @@ class Worker:
                 self.room.clear()
                 await self.room.wait()
                 continue
-            try:
-                entries: list = []
-                if time.monotonic() - last_reclaim >= reclaim_every:
-                    last_reclaim = time.monotonic()
-                    claimed = await self.redis.xautoclaim(
-                        self.stream,
-                        self.group,
-                        self.name,
-                        min_idle_time=int(self.settings.idle_timeout_s * 1000),
-                        start_id="0-0",
-                        count=room,
-                    )
-                    entries = [e for e in claimed[1] if _text(e[0]) not in self.held]
-                    if entries:
-                        logger.info("took over %d job(s) of a vanished worker", len(entries))
-                if not entries:
-                    read = await self.redis.xreadgroup(
-                        self.group, self.name, {self.stream: ">"}, count=room, block=READ_BLOCK_MS
-                    )
-                    entries = [e for _, stream_entries in read or [] for e in stream_entries]
-                self.set_redis(True)
-            except redis.exceptions.ResponseError as error:
-                if "NOGROUP" not in str(error):
-                    raise
-                await self.join_group()  # Redis restarted without its data
-                continue
-            except queue.REDIS_ERRORS as error:
-                self.set_redis(False, error)
-                await asyncio.sleep(1)
-                continue
-            for entry, fields in entries:
-                await self.take(_text(entry), (fields or {}).get(b"data"))
+            reclaim = time.monotonic() - last_reclaim >= reclaim_every
+            if reclaim:
+                last_reclaim = time.monotonic()
+            for entry, data in await self.stream.read(room, reclaim, set(self.held)):
+                await self.take(entry, data)
 
-    async def take(self, entry: str, data: bytes | None) -> None:
+    async def take(self, entry: str, data: bytes) -> None:
         """Hold one delivered job: reuse its files if they exist, else queue it for a batch."""
         try:
-            message = self.broker.formatter.loads(data or b"")
+            message = self.stream.message(data)
             job_id, request, seed = message.args[:3]
             item = Item(
                 entry,
-                data or b"",
+                data,
                 message.task_id,
                 str(job_id),
                 dict(request),
@@ -262,18 +185,17 @@ class Worker:
             )
         except Exception as error:  # not one of ours: record it, never retry it
             logger.error("unreadable job %s: %r", entry, error)
-            await self.dead_letter({"entry": entry, "error": f"unreadable: {error!r}"})
-            await self.with_redis(lambda: self.ack(entry))
+            await self.stream.dead_letter({"entry": entry, "error": f"unreadable: {error!r}"})
+            await self.stream.with_redis(lambda: self.stream.ack(entry))
             return
         self.held[entry] = item
         metrics.in_hand.set(len(self.held))
         try:
-            item.deliveries = await self.redis.incr(self.deliveries_key(item))
-            await self.redis.expire(self.deliveries_key(item), queue.MARKER_TTL_S)
-            cancelled = await self.redis.exists(queue.cancel_key(self.settings, item.job_id))
-            reused = None if cancelled else await self.stored(item.job_id)
-        except queue.REDIS_ERRORS as error:  # leave it unacknowledged: it comes back
-            self.set_redis(False, error)
+            item.deliveries = await self.stream.delivered(item.task_id)
+            cancelled = await self.stream.cancelled(item.job_id)
+            reused = None if cancelled else await self.stream.stored(item.job_id)
+        except REDIS_ERRORS as error:  # leave it unacknowledged: it comes back
+            self.stream.set_ok(False, error)
             self.release(item)
             return
         if item.deliveries > 1:
@@ -368,7 +290,7 @@ class Worker:
             return
         job_id, started = items[0].job_id, time.monotonic()
         await asyncio.gather(*(self.set_stage(item, RENDERING) for item in items))
-        out_dir = self.job_dir(job_id)
+        out_dir = self.stream.job_dir(job_id)
         try:
             assert self.pool is not None
             loop = asyncio.get_running_loop()
@@ -381,48 +303,13 @@ class Worker:
             return
         seconds = time.monotonic() - started
         metrics.worker_stage_seconds.labels("render").observe(seconds)
-        value = await self.store(job_id, out_dir)
+        extra = {"worker": self.name, "device": self.device}
+        value = await self.stream.store(job_id, out_dir, extra)
         for item in items:
             item.timings["render"] = seconds
             await self.finish(item, value=value)
 
     # -- results --
-
-    def job_dir(self, job_id: str) -> Path:
-        if self.settings.shared_dir:
-            return self.settings.shared_dir / "songs" / job_id
-        return self.scratch / job_id
-
-    async def stored(self, job_id: str) -> dict[str, Any] | None:
-        """The result of a job whose files are already stored (done before, by any worker)."""
-        if self.settings.shared_dir:
-            manifest = read_manifest(self.job_dir(job_id))
-            if manifest is None:
-                return None
-            return {**names_of(manifest), "transport": "shared", "dir": str(self.job_dir(job_id))}
-        data = await self.redis.hget(queue.files_key(self.settings, job_id), queue.MANIFEST)
-        if data is None:
-            return None
-        return {**json.loads(data), "transport": "redis"}
-
-    async def store(self, job_id: str, out_dir: Path) -> dict[str, Any]:
-        """Make a finished job folder reachable by the bot; the task's result."""
-        manifest = read_manifest(out_dir)
-        assert manifest is not None, out_dir
-        value = {**names_of(manifest), "worker": self.name, "device": self.device}
-        if self.settings.shared_dir:
-            return {**value, "transport": "shared", "dir": str(out_dir)}
-        files = pack(out_dir)
-        key = queue.files_key(self.settings, job_id)
-
-        async def put() -> None:  # one transaction: all the files or none
-            async with self.redis.pipeline(transaction=True) as pipe:
-                pipe.delete(key).hset(key, mapping=files).expire(key, self.settings.result_ttl_s)
-                await pipe.execute()
-
-        await self.with_redis(put)
-        shutil.rmtree(out_dir, ignore_errors=True)
-        return {**value, "transport": "redis"}
 
     async def finish(
         self,
@@ -447,7 +334,7 @@ class Worker:
             )
             logger.warning("job=%s task=%s failed: %s", item.job_id, item.task_id, error)
             if dead or (item.final and status != "cancelled"):
-                await self.dead_letter(
+                await self.stream.dead_letter(
                     {
                         "job": item.job_id,
                         "task": item.task_id,
@@ -457,22 +344,13 @@ class Worker:
                     }
                 )
                 metrics.worker_jobs.labels("dead_letter").inc()
-        backend = self.broker.result_backend
-        await self.with_redis(lambda: backend.set_result(item.task_id, result))
-        await self.with_redis(lambda: self.ack(item.entry))
+        await self.stream.answer(item.task_id, result)
+        await self.stream.with_redis(lambda: self.stream.ack(item.entry))
         self.release(item)
         self.jobs_done += 1
         status = status or ("done" if error is None else "failed")
         metrics.worker_jobs.labels(status).inc()
         metrics.worker_stage_seconds.labels("total").observe(total)
-
-    async def ack(self, entry: str) -> None:
-        """Acknowledge and delete a stream entry (the stream keeps only unfinished jobs)."""
-        try:
-            async with self.redis.pipeline(transaction=True) as pipe:
-                await pipe.xack(self.stream, self.group, entry).xdel(self.stream, entry).execute()
-        except redis.exceptions.ResponseError as error:  # a restarted Redis: nothing to ack
-            logger.info("entry %s not acknowledged: %s", entry, error)
 
     async def hand_back(self, item: Item) -> None:
         """Put a job this worker will not do back on the queue, for the other workers, now."""
@@ -480,14 +358,10 @@ class Worker:
             return
         item.done = True
         try:
-            async with self.redis.pipeline(transaction=True) as pipe:
-                pipe.xadd(self.stream, {b"data": item.data})
-                pipe.xack(self.stream, self.group, item.entry).xdel(self.stream, item.entry)
-                pipe.decr(self.deliveries_key(item))  # it was not really tried
-                await pipe.execute()
+            await self.stream.hand_back(item.entry, item.data, item.task_id)
             metrics.worker_jobs.labels("handed_back").inc()
             logger.info("job=%s handed back to the queue", item.job_id)
-        except (*queue.REDIS_ERRORS, redis.exceptions.ResponseError) as error:
+        except (*REDIS_ERRORS, redis.exceptions.ResponseError) as error:
             logger.info(
                 "job=%s not handed back (%s): it comes back after idle_timeout", item.job_id, error
             )
@@ -498,37 +372,27 @@ class Worker:
         metrics.in_hand.set(len(self.held))
         self.room.set()
 
-    async def dead_letter(self, record: dict[str, str]) -> None:
-        """A job that will not be tried again: a record in <prefix>:dead, for a human."""
-        record = {**record, "worker": self.name, "at": time.strftime("%Y-%m-%dT%H:%M:%S")}
-        logger.error("dead letter: %s", json.dumps(record, ensure_ascii=False))
-        key = f"{self.settings.redis_prefix}:dead"
-        await self.with_redis(lambda: self.redis.xadd(key, record, maxlen=10000))
-
     async def set_stage(self, item: Item, stage: str) -> None:
-        """Tell the bot which stage the job is in (cosmetic: a Redis hiccup is ignored)."""
-        try:
-            progress = TaskProgress(state=TaskState.STARTED, meta=stage)
-            await self.broker.result_backend.set_progress(item.task_id, progress)
-        except queue.REDIS_ERRORS as error:
-            logger.debug("job=%s: stage not recorded: %r", item.job_id, error)
-
-    def deliveries_key(self, item: Item) -> str:
-        return f"{self.settings.redis_prefix}:deliveries:{item.task_id}"
+        await self.stream.set_stage(item.task_id, item.job_id, stage)
 
     # -- health --
-
-    @property
-    def heartbeat_key(self) -> str:
-        return f"{self.settings.redis_prefix}:worker:{self.name}"
 
     async def heartbeat_loop(self) -> None:
         """Keep held jobs claimed, say we are alive, time out stuck jobs, count the queue."""
         while True:
+            entries = [entry for entry, item in self.held.items() if not item.done]
+            status = {
+                "name": self.name,
+                "device": self.device,
+                "in_hand": len(self.held),
+                "batches": self.batches,
+                "jobs": self.jobs_done,
+                "at": time.time(),
+            }
             try:
-                await self.heartbeat()
-            except queue.REDIS_ERRORS as error:
-                self.set_redis(False, error)
+                await self.stream.heartbeat(entries, status)
+            except REDIS_ERRORS as error:
+                self.stream.set_ok(False, error)
             except redis.exceptions.ResponseError as error:
                 logger.info("heartbeat: %s", error)
             now = time.monotonic()
@@ -537,32 +401,6 @@ class Worker:
                     error = f"timed out after {self.settings.job_timeout_s:g} s"
                     self.spawn(self.finish(item, error=error, status="timed_out"))
             await asyncio.sleep(self.settings.heartbeat_s)
-
-    async def heartbeat(self) -> None:
-        entries = [entry for entry, item in self.held.items() if not item.done]
-        if entries:  # JUSTID: resets the idle time without counting a delivery
-            await self.redis.xclaim(
-                self.stream,
-                self.group,
-                self.name,
-                min_idle_time=0,
-                message_ids=entries,
-                justid=True,
-            )
-        status = {
-            "name": self.name,
-            "device": self.device,
-            "in_hand": len(self.held),
-            "batches": self.batches,
-            "jobs": self.jobs_done,
-            "at": time.time(),
-        }
-        ttl = max(1, int(3 * self.settings.heartbeat_s + 1))
-        await self.redis.set(self.heartbeat_key, json.dumps(status), ex=ttl)
-        length = await self.redis.xlen(self.stream)
-        pending = await self.redis.xpending(self.stream, self.group)
-        metrics.queue_depth.set(max(0, length - int(pending.get("pending") or 0)))
-        self.set_redis(True)
 
     def spawn(self, coroutine: Awaitable[Any]) -> None:
         """A background task that is kept referenced, and whose errors are logged."""
@@ -576,29 +414,6 @@ class Worker:
             logger.error("worker task failed", exc_info=task.exception())
 
 
-def generate_each(
-    generate: Callable[[list[dict], list[int]], list[Any]], requests: list[dict], seeds: list[int]
-) -> list[Any]:
-    """The batch in one run; if that fails, each song alone, so one bad request fails alone."""
-    try:
-        return list(generate(requests, seeds))
-    except Exception as error:
-        if len(requests) == 1:
-            return [error]
-        logger.warning("batch of %d failed (%r); generating one by one", len(requests), error)
-    songs: list[Any] = []
-    for request, seed in zip(requests, seeds, strict=True):
-        try:
-            songs.extend(generate([request], [seed]))
-        except Exception as error:
-            songs.append(error)
-    return songs
-
-
-def _text(value: Any) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
-
-
 async def serve(worker: Worker) -> None:
     """Run a worker until SIGTERM or SIGINT."""
     loop = asyncio.get_running_loop()
@@ -607,9 +422,8 @@ async def serve(worker: Worker) -> None:
     await worker.run()
 
 
-def main(engine: Engine = REAL) -> None:
+def main(settings: Settings, engine: Engine = REAL) -> None:
     """`isadei worker`: work for the bot through ISADEI_REDIS_URL until SIGTERM."""
-    settings = Settings()
     if settings.embedded:
         print(
             "isadei worker: ISADEI_REDIS_URL is not set. Workers take jobs from Redis, e.g.\n"

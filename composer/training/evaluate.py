@@ -25,15 +25,15 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from composer import metrics
-from composer.corpus import CACHE_PATH, load_corpus, split_of
-from composer.harmony import chord_tone_rate, chords_per_bar_for
 from composer.model import DEFAULT_WEIGHTS, WEIGHTS_DIR, TuneLSTM, load_model, read_metadata
 from composer.music import Tune
-from composer.ngram import choose_order
 from composer.sampler import Grammar, PartSpec, TuneSpec, sample_tunes
 from composer.tokens import TokenError, encode, ids_of
-from composer.train import batches, evaluate_loss
+from composer.training import metrics
+from composer.training.corpus import CACHE_PATH, load_corpus, split_of
+from composer.training.harmony import chord_tone_rate, chords_per_bar_for
+from composer.training.ngram import choose_order
+from composer.training.train import batches, evaluate_loss
 
 DEFAULT_OUT = WEIGHTS_DIR / "metrics.json"
 # Key-normalised (moved to C, composer.tokens.key_shift) range offered to samples: it holds
@@ -363,7 +363,7 @@ def evaluate(n_samples: int = 300, out: Path = DEFAULT_OUT, songs_per_style: int
     print(summary_table(result))
     print(f"wrote {out} and {out.parent / 'metrics.md'} in {timings['total']:.0f} s")
     if weights == DEFAULT_WEIGHTS and out.parent == DEFAULT_WEIGHTS.parent:
-        from composer.card import write_model_card
+        from composer.training.card import write_model_card
 
         print(f"wrote {write_model_card(weights)}")
     return result
@@ -373,7 +373,8 @@ def reproduce_command(n: int, out: Path, songs: int, weights: Path, corpus: Path
                       quick: bool, seed: int) -> str:
     if weights.resolve() == DEFAULT_WEIGHTS.resolve() and corpus is None and not quick and not seed:
         return f"isadei eval --n {n} --songs {songs} --out {out}"
-    return ("python -c \"from pathlib import Path; from composer.evaluate import evaluate; "
+    return ("python -c \"from pathlib import Path; "
+            "from composer.training.evaluate import evaluate; "
             f"evaluate({n}, Path('{out}'), {songs}, weights=Path('{weights}'), "
             f"corpus={f'Path({str(corpus)!r})' if corpus else None}, quick={quick}, seed={seed})\"")
 

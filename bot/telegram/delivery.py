@@ -1,0 +1,108 @@
+"""Delivery of a finished song: audio (with its caption and buttons), MIDI, sheet music.
+
+Each part is recorded once sent (its Telegram file_id), so a job resumed after a restart
+sends only what is missing; a song Telegram already has is sent again by file_id.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+from telegram.constants import ChatAction
+from telegram.error import BadRequest
+from telegram.ext import Application
+
+from bot import metrics
+from bot.telegram.jobs import ACTIVE, DONE, SENDING, Job
+from bot.telegram.runtime import runtime
+from bot.telegram.sending import chat_action, reply_to, send
+from bot.telegram.status import remove_status, show_status
+from bot.telegram.words import caption_of, song_keyboard, title_of
+
+job_log = logging.getLogger("isadei.jobs")
+
+
+async def deliver(app: Application, job: Job, reuse: Job | None) -> None:
+    """Send what is missing of audio, MIDI and sheet music; then tidy the status message."""
+    rt, bot = runtime(app), app.bot
+    began = time.monotonic()
+    job = rt.store.update(job.id, state=SENDING)
+    await show_status(bot, rt, job)
+    result = job.result or {}
+    lang = job.lang
+    if job.audio_file_id is None:
+        await chat_action(bot, job, ChatAction.UPLOAD_VOICE)
+        audio = reuse.audio_file_id if reuse else Path(result["mp3"])
+        message = await send(
+            bot.send_audio,
+            chat_id=job.chat_id,
+            audio=audio,
+            title=title_of(job),
+            performer="Isadei",
+            duration=int(round(result.get("duration_seconds") or 0)),
+            caption=caption_of(job, lang),
+            reply_markup=song_keyboard(job, lang),
+            reply_parameters=reply_to(job.message_id),
+        )
+        job = rt.store.update(
+            job.id, audio_file_id=message.audio.file_id, audio_message_id=message.message_id
+        )
+    quiet = {  # MIDI and sheet music: under the audio, without a second notification
+        "chat_id": job.chat_id,
+        "reply_parameters": reply_to(job.audio_message_id),
+        "disable_notification": True,
+    }
+    if job.midi_file_id is None:
+        midi = reuse.midi_file_id if reuse else Path(result["midi"])
+        name = Path(result.get("midi") or "song.mid").name
+        message = await send(bot.send_document, document=midi, filename=name, **quiet)
+        job = rt.store.update(job.id, midi_file_id=message.document.file_id)
+    if job.sheet_file_id is None:
+        sheet = reuse.sheet_file_id if reuse else Path(result["png"])
+        try:
+            message = await send(bot.send_photo, photo=sheet, **quiet)
+            file_id = message.photo[-1].file_id
+        except BadRequest:  # too tall for a photo (or a document's file_id): send it as a file
+            message = await send(bot.send_document, document=sheet, **quiet)
+            file_id = message.document.file_id
+        job = rt.store.update(job.id, sheet_file_id=file_id)
+    finished = time.time()
+    timings = {
+        **job.timings,
+        "sending": round(time.monotonic() - began, 3),
+        "total": round(finished - job.created_at, 3),
+    }
+    job = rt.store.update(job.id, state=DONE, finished_at=finished, timings=timings)
+    await remove_status(bot, rt, job)
+    log_job(job, reused=reuse is not None)
+
+
+def log_job(job: Job, **extra: Any) -> None:
+    """One structured line per finished job, with the time spent in each stage; metrics."""
+    metrics.bot_jobs.labels(job.state).inc()
+    for stage in (*ACTIVE, "total"):
+        if isinstance(job.timings.get(stage), int | float):
+            metrics.bot_stage_seconds.labels(stage).observe(job.timings[stage])
+    job_log.info(
+        json.dumps(
+            {
+                "event": "job",
+                "job": job.id,
+                "state": job.state,
+                "user": job.user_id,
+                "chat": job.chat_id,
+                "style": job.request.get("style"),
+                "seed": job.seed,
+                "failures": job.failures,
+                "parent": job.parent_id,
+                "error": job.error,
+                "timings": job.timings,
+                **extra,
+            },
+            ensure_ascii=False,
+        )
+    )

@@ -1,0 +1,26 @@
+"""What the handlers and the job runners share, kept in application.bot_data["rt"]."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+
+from telegram.ext import Application
+
+from bot.queue.client import QueueClient
+from bot.settings import Settings
+from bot.telegram.jobs import JobStore
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    store: JobStore
+    queue: QueueClient
+    running: set[str] = field(default_factory=set)  # jobs holding a compose slot
+    runners: dict[str, asyncio.Task] = field(default_factory=dict)
+    status_texts: dict[str, str] = field(default_factory=dict)  # last text shown per job
+
+
+def runtime(app: Application) -> Runtime:
+    return app.bot_data["rt"]

@@ -1,0 +1,255 @@
+"""A user's own tune -> the composer's types: `listen(file or bytes) -> Heard`.
+
+Audio (voice notes .ogg/.oga, .wav, .mp3, .m4a, anything ffmpeg reads) goes through
+composer.pitch (notes in seconds) and composer.rhythm (beat grid, meter); ABC text goes
+through composer.abc.read_abc; MIDI through composer.midi_reader. Then the key and mode
+are found (Krumhansl-Kessler key profiles, the final note, and abc.modal_colour for
+Dorian and Mixolydian) and everything becomes a `Tune` of full bars.
+
+Every unusable input raises TuneInputError(code, one friendly line); nothing else escapes
+for bad input. Sizes are checked before anything is decoded.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from composer.abc import TuneError, modal_colour, read_abc
+from composer.heard import Heard, HeardNote, TuneInputError
+from composer.music import (
+    KEY_NAMES,
+    MAJOR_TONICS,
+    MINOR_TONICS,
+    PARENT_MODE,
+    TICKS_PER_QUARTER,
+    Meter,
+    Note,
+    Tune,
+    tonic_pitch_class,
+)
+from composer.rhythm import Placed, to_bars
+
+__all__ = ["Heard", "HeardNote", "TuneInputError", "listen", "listen_abc", "listen_command"]
+
+MAX_BYTES = 20 * 1024 * 1024
+MAX_ABC_CHARS = 100_000
+AUDIO_EXTENSIONS = {".ogg", ".oga", ".opus", ".wav", ".mp3", ".m4a", ".aac", ".flac", ".webm",
+                    ".mp4", ".amr", ".wma"}
+# Krumhansl-Kessler probe-tone profiles (major, minor), from the tonic up.
+KK_MAJOR = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
+KK_MINOR = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
+
+
+def listen(source: str | Path | bytes, filename: str | None = None,
+           style: str = "folk") -> Heard:
+    """Hear a tune from a file path, raw bytes (name the kind with `filename`, e.g.
+    "voice.ogg", or let the content say) or ABC text. Raises TuneInputError."""
+    if isinstance(source, str) and not _is_file(source):
+        return listen_abc(source, style=style)
+    if isinstance(source, bytes):
+        if len(source) > MAX_BYTES:
+            raise _too_big()
+        kind = _kind(filename or "", source[:64])
+        if kind == "audio":
+            return _audio_bytes(source, filename or "", style)
+        data = source
+    else:
+        path = Path(source)
+        if path.stat().st_size > MAX_BYTES:
+            raise _too_big()
+        with path.open("rb") as f:
+            head = f.read(64)
+        kind = _kind(path.name, head)
+        if kind == "audio":
+            return _listen_audio(str(path), style)
+        data = path.read_bytes()
+    if kind == "midi":
+        return _listen_midi(data, style)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        text = data.decode("latin-1")
+    return listen_abc(text, style=style)
+
+
+def _is_file(text: str) -> bool:
+    return len(text) < 4096 and "\n" not in text and os.path.isfile(text)
+
+
+def _too_big() -> TuneInputError:
+    return TuneInputError("too_big", "The file is too big: please send at most 20 MB.")
+
+
+def _kind(name: str, head: bytes) -> str:
+    """"midi" | "abc" | "audio", by the first bytes, else by the name."""
+    ext = Path(name).suffix.lower()
+    if head.startswith(b"MThd") or ext in (".mid", ".midi"):
+        return "midi"
+    if ext == ".abc" or re.match(rb"\s*(%[^\n]*\n\s*)*[A-Za-z]:", head) and ext not in \
+            AUDIO_EXTENSIONS:
+        return "abc"
+    return "audio"
+
+
+def _audio_bytes(data: bytes, name: str, style: str) -> Heard:
+    suffix = Path(name).suffix or ".audio"
+    with tempfile.NamedTemporaryFile(suffix=suffix) as f:
+        f.write(data)
+        f.flush()
+        return _listen_audio(f.name, style)
+
+
+# ------------------------------------------------------------------ audio
+
+def _listen_audio(path: str, style: str) -> Heard:
+    from composer.pitch import decode, hear_notes
+    from composer.rhythm import quantise
+
+    audio = decode(path)
+    sung, details = hear_notes(audio)
+    grid = quantise([n.pitch for n in sung], [n.onset_s for n in sung],
+                    [n.offset_s for n in sung])
+    heard = _heard_from_placed(grid.placed, grid.meter, grid.tempo_bpm, style, "audio")
+    times = iter(sung)
+    notes = []
+    for n in heard.notes:  # the placed notes are the sung ones, in order
+        s = next(times)
+        notes.append(HeardNote(n.pitch, n.start, n.beats, round(s.onset_s, 3),
+                               round(s.offset_s, 3)))
+    heard.notes = notes
+    heard.details = details
+    return heard
+
+
+def _heard_from_placed(placed: list[Placed], meter: Meter, tempo_bpm: int, style: str,
+                       source: str, key: tuple[int, str] | None = None) -> Heard:
+    bars, pickup = to_bars(placed, meter)
+    origin = placed[0].start - pickup
+    notes = [HeardNote(p.pitch, (p.start - origin) / TICKS_PER_QUARTER,
+                       p.ticks / TICKS_PER_QUARTER) for p in placed if p.pitch is not None]
+    melody = [Note(p.pitch, p.ticks) for p in placed if p.pitch is not None]
+    tonic, mode = key if key else find_key(melody)
+    tune = Tune("heard", "", style, meter, tonic, mode, [bars], pickup)
+    return Heard(tune, tempo_bpm, meter, key_name(tonic, mode), mode, notes, source)
+
+
+# ------------------------------------------------------------------ key
+
+def find_key(melody: list[Note]) -> tuple[int, str]:
+    """(tonic pitch class, mode): the best Krumhansl-Kessler key, helped by the last note
+    (folk tunes end on the tonic), then Dorian/Mixolydian by abc.modal_colour."""
+    weight = np.zeros(12)
+    for note in melody:
+        if note.pitch is not None:
+            weight[note.pitch % 12] += note.ticks
+    if not weight.any():
+        return 0, "major"
+    last = next(n.pitch % 12 for n in reversed(melody) if n.pitch is not None)
+    best, best_key = -np.inf, (0, "major")
+    for tonic in range(12):
+        rolled = np.roll(weight, -tonic)
+        for mode, profile in (("major", KK_MAJOR), ("minor", KK_MINOR)):
+            score = float(np.corrcoef(rolled, profile)[0, 1]) if rolled.std() else 0.0
+            score += 0.15 if last == tonic else 0.0
+            if score > best:
+                best, best_key = score, (tonic, mode)
+    tonic, mode = best_key
+    return tonic, modal_colour(melody, tonic, mode)
+
+
+def key_name(tonic: int, mode: str) -> str:
+    """A tonic spelled as players spell it for the mode (Db major, C# minor)."""
+    names = MINOR_TONICS if PARENT_MODE.get(mode) == "minor" else MAJOR_TONICS
+    name = names[tonic % 12]
+    return name if name in KEY_NAMES else MAJOR_TONICS[tonic % 12]
+
+
+# ------------------------------------------------------------------ ABC and MIDI
+
+def listen_abc(text: str, style: str = "folk") -> Heard:
+    """ABC text -> Heard, through the corpus's own ABC reader."""
+    if len(text) > MAX_ABC_CHARS:
+        raise TuneInputError("too_big", "That ABC text is too long for one tune.")
+    if not re.search(r"(?m)^K:", text):
+        raise TuneInputError("abc_syntax", "That does not look like an ABC tune: it needs "
+                             "a K: (key) line before the notes.")
+    if not re.match(r"\s*X:", text):
+        text = "X:1\n" + text.lstrip()
+    try:
+        tune = read_abc(text, "heard", style)
+    except TuneError as exc:
+        if str(exc) == "no notes":
+            raise TuneInputError("no_notes", "That ABC tune has no notes in it.") from exc
+        raise TuneInputError("abc_syntax", f"I could not read that ABC tune ({exc}); "
+                             "please check the notation.") from exc
+    except Exception as exc:  # music21 fails in many ways on broken ABC
+        raise TuneInputError("abc_syntax", "I could not read that ABC tune; please check "
+                             "the notation.") from exc
+    q = re.search(r"(?m)^Q:\s*(?:(\d+)/(\d+)\s*=\s*)?(\d+)", text)
+    tempo = 100
+    if q:
+        unit = int(q.group(1)) / int(q.group(2)) if q.group(1) else 0.25
+        tempo = int(round(int(q.group(3)) * unit * 4))
+    notes, tick = [], 0
+    for note in tune.melody():
+        if note.pitch is not None:
+            notes.append(HeardNote(note.pitch, tick / TICKS_PER_QUARTER,
+                                   note.ticks / TICKS_PER_QUARTER))
+        tick += note.ticks
+    if not notes:
+        raise TuneInputError("no_notes", "That ABC tune has no notes in it.")
+    return Heard(tune, max(30, min(300, tempo)), tune.meter, key_name(tune.tonic, tune.mode),
+                 tune.mode, notes, "abc")
+
+
+def _listen_midi(data: bytes, style: str) -> Heard:
+    from composer.abc import parse_meter
+    from composer.midi_reader import read_midi_melody
+
+    melody = read_midi_melody(data)
+    meter = parse_meter(melody.meter or "4/4") or Meter(4, 4)
+    placed: list[Placed] = []
+    events = [(p, round(s * TICKS_PER_QUARTER), max(1, round(d * TICKS_PER_QUARTER)))
+              for p, s, d in melody.notes]
+    # leading whole bars of silence are not part of the tune
+    shift = events[0][1] // meter.bar_ticks * meter.bar_ticks
+    for i, (p, s, d) in enumerate(events):
+        start = s - shift
+        nxt = events[i + 1][1] - shift if i + 1 < len(events) else start + d
+        if nxt <= start:
+            continue  # two notes on one grid point after rounding: keep the first
+        length = min(d, nxt - start)
+        placed.append(Placed(p, start, length))
+        if nxt - start - length > 0:
+            placed.append(Placed(None, start + length, nxt - start - length))
+    key = None
+    if melody.key:
+        minor = melody.key.endswith("m")
+        key_pc = tonic_pitch_class(melody.key.rstrip("m"))
+        melody_notes = [Note(p.pitch, p.ticks) for p in placed if p.pitch is not None]
+        mode = modal_colour(melody_notes, key_pc, "minor" if minor else "major")
+        key = (key_pc, mode)
+    return _heard_from_placed(placed, meter, melody.tempo_bpm, style, "midi", key)
+
+
+# ------------------------------------------------------------------ command line
+
+def listen_command(path: str) -> int:
+    """`isadei listen FILE --json`: print what was heard as JSON; exit 2 with one line on
+    stderr for unusable input."""
+    try:
+        heard = listen(path if os.path.exists(path) else Path(path))
+    except TuneInputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except FileNotFoundError:
+        print(f"error: no such file: {path}", file=sys.stderr)
+        return 2
+    print(heard.to_json())
+    return 0
