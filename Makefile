@@ -1,5 +1,5 @@
 # The two commands of the README: `make run` and `make test`. Both set up first.
-.PHONY: setup run test test-all lint train eval bench bot worker corpus
+.PHONY: setup run test test-slow test-ci test-all lint train eval bench bot worker corpus
 
 setup:
 	@bash scripts/setup.sh
@@ -10,6 +10,12 @@ run: setup
 test: setup
 	.venv/bin/ruff check .
 	.venv/bin/python -m pytest
+
+# The slow reliability tests (kill -9, Redis outage, 100 requests): CI runs them after `test`.
+test-slow: setup
+	.venv/bin/python -m pytest -m slow
+
+test-ci: test test-slow
 
 test-all: setup
 	.venv/bin/python -m pytest -m ""

@@ -6,8 +6,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 BOTFATHER_HELP = (
@@ -25,13 +26,22 @@ def default_data_dir() -> Path:
     return Path(base) / "isadei"
 
 
+class SettingsError(ValueError):
+    """The configuration cannot work; the message says which setting and why."""
+
+
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
+    # env_ignore_empty: `KEY=` (as .env.example, compose env_file and systemd write unset
+    # values) means "unset", never "" or, for a path, the current folder.
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True, env_ignore_empty=True)
 
     token: SecretStr | None = Field(None, validation_alias="TELEGRAM_BOT_TOKEN")
     api_url: str | None = Field(None, validation_alias="TELEGRAM_API_URL")  # PTB base_url
     file_url: str | None = Field(None, validation_alias="TELEGRAM_FILE_URL")  # PTB base_file_url
     redis_url: str | None = Field(None, validation_alias="ISADEI_REDIS_URL")  # unset = embedded
+    # Redis AUTH, kept out of the URL (and out of logs); with rediss:// a CA file to trust.
+    redis_password: SecretStr | None = Field(None, validation_alias="ISADEI_REDIS_PASSWORD")
+    redis_ca_file: Path | None = Field(None, validation_alias="ISADEI_REDIS_CA_FILE")
     data_dir: Path = Field(default_factory=default_data_dir, validation_alias="ISADEI_DATA_DIR")
     admin_ids: Annotated[list[int], NoDecode] = Field([], validation_alias="ISADEI_ADMIN_IDS")
 
@@ -43,6 +53,11 @@ class Settings(BaseSettings):
     compose_slots: int = Field(1, validation_alias="ISADEI_COMPOSE_SLOTS")
     retries: int = Field(1, validation_alias="ISADEI_RETRIES")  # a failed job is retried once
     job_timeout_s: float = Field(600.0, validation_alias="ISADEI_JOB_TIMEOUT_S")
+    # A job no compose slot or worker has taken after this gets an apology (its slot is freed).
+    queue_timeout_s: float = Field(3600.0, validation_alias="ISADEI_QUEUE_TIMEOUT_S")
+    # Retention: song folders, and job rows (their Telegram file_ids), are kept this long.
+    keep_songs_days: float = Field(7.0, validation_alias="ISADEI_KEEP_SONGS_DAYS")
+    keep_jobs_days: float = Field(7.0, validation_alias="ISADEI_KEEP_JOBS_DAYS")
     log_level: str = Field("INFO", validation_alias="ISADEI_LOG_LEVEL")
     # Prometheus /metrics on this port (bot and workers; each process its own port). Unset: off.
     metrics_port: int | None = Field(None, validation_alias="ISADEI_METRICS_PORT")
@@ -83,6 +98,45 @@ class Settings(BaseSettings):
             return [value]
         return value
 
+    @model_validator(mode="after")
+    def _check(self) -> Settings:
+        """What no single field can say: combinations that cannot work."""
+        positive = (
+            "max_active_per_user", "max_per_hour", "queue_cap", "compose_slots", "job_timeout_s",
+            "queue_timeout_s", "result_ttl_s", "idle_timeout_s", "heartbeat_s", "max_batch",
+            "max_deliveries", "keep_songs_days", "keep_jobs_days",
+        )
+        for name in positive:
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{env_name(name)} must be above 0")
+        if self.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+            raise ValueError("ISADEI_LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
+        if self.retries < 0:
+            raise ValueError("ISADEI_RETRIES must be 0 or more")
+        if self.redis_url and urlsplit(self.redis_url).scheme not in ("redis", "rediss", "unix"):
+            raise ValueError("ISADEI_REDIS_URL must start with redis://, rediss:// or unix://")
+        if self.redis_ca_file and not (self.redis_url or "").startswith("rediss://"):
+            raise ValueError("ISADEI_REDIS_CA_FILE needs a TLS URL: ISADEI_REDIS_URL=rediss://...")
+        if self.redis_ca_file and not self.redis_ca_file.is_file():
+            raise ValueError(f"ISADEI_REDIS_CA_FILE: no such file {self.redis_ca_file}")
+        if self.heartbeat_s * 2 > self.idle_timeout_s:
+            raise ValueError("ISADEI_IDLE_TIMEOUT_S must be at least twice ISADEI_HEARTBEAT_S")
+        return self
+
+    def public(self) -> dict[str, object]:
+        """The effective settings by their environment names, secrets masked (`isadei config`)."""
+        shown: dict[str, object] = {}
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if isinstance(value, SecretStr):
+                value = "***" if value.get_secret_value() else None
+            elif isinstance(value, Path):
+                value = str(value)
+            elif name == "redis_url" and value:
+                value = masked_url(value)
+            shown[env_name(name)] = value
+        return shown
+
     @property
     def db_path(self) -> Path:
         return self.data_dir / "jobs.sqlite3"
@@ -98,3 +152,33 @@ class Settings(BaseSettings):
     @property
     def webhook(self) -> bool:
         return bool(self.webhook_url)
+
+
+def env_name(field: str) -> str:
+    """The environment variable of a setting."""
+    return str(Settings.model_fields[field].validation_alias)
+
+
+def masked_url(url: str) -> str:
+    """redis://user:secret@host → redis://user:***@host."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    user = parts.username or ""
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{parts.hostname}:{parts.port or 6379}"))
+
+
+def load_settings() -> Settings:
+    """Settings from the environment; SettingsError naming each bad variable otherwise."""
+    try:
+        return Settings()
+    except ValidationError as error:
+        lines = []
+        for problem in error.errors():
+            where = ".".join(str(part) for part in problem["loc"]) or "settings"
+            given = problem.get("input")
+            secret = any(word in where for word in ("TOKEN", "PASSWORD", "SECRET"))
+            shown = f" (got {given!r})" if isinstance(given, str | int | float) else ""
+            shown = " (the value is hidden)" if secret and shown else shown
+            lines.append(f"  {where}: {problem['msg'].removeprefix('Value error, ')}{shown}")
+        raise SettingsError("invalid configuration:\n" + "\n".join(lines)) from None

@@ -19,11 +19,13 @@ from functools import lru_cache
 import torch
 
 from composer.form import FormPlan, PlannedSection, plan_form
+from composer.heard import Heard
 from composer.instruments import get_instrument
 from composer.model import DEFAULT_WEIGHTS, TuneLSTM, load_model, read_metadata
-from composer.music import Bar, Chord, Meter, Note, Tune, tonic_pitch_class
+from composer.music import TICKS_PER_QUARTER, Bar, Chord, Meter, Note, Tune, tonic_pitch_class
 from composer.request import SongRequest
 from composer.sampler import (
+    FREE,
     Grammar,
     PartSpec,
     SamplingOptions,
@@ -34,7 +36,7 @@ from composer.sampler import (
 )
 from composer.song import Section, Song
 from composer.styles import get_style, slots_per_bar
-from composer.tokens import key_shift
+from composer.tokens import INDEX, bar_tokens, key_shift
 
 # Keys folk players reach for, per mode; a seeded pick when the request names none.
 COMMON_KEYS = {"major": ("G", "D", "C", "F", "A", "Bb"), "minor": ("A", "E", "D", "G", "B"),
@@ -44,8 +46,13 @@ MATERIALS_PER_TUNE = 2  # a dance tune has an A and a B part; the next tune in a
 # change key between tunes (G -> D, D -> G) or stay; a march's trio is in the subdominant.
 SET_KEY_STEPS = (0, 7, 5)
 TRIO_STEP = 5
+MAX_TUNE_BARS = 32  # a user's tune longer than this is cut (a hummed minute is ~25 bars)
 TEMPO_SPREAD = 0.08  # a song's tempo is drawn within this fraction of the style's default
-FIRST_ENDING_FREE = 0.5  # chance a repeat gets a second ending (its last two bars anew)
+# How players vary a repeat (measured against human tunes played AABB, where about half the
+# bars of a 16-bar window repeat an earlier bar): now and then a second ending (the last
+# two bars anew), and a few other bars changed; the more often the part comes back, the more.
+SECOND_ENDING = 0.35
+REPEAT_SHARE = (0.1, 0.18, 0.25)  # share of the other bars written anew, by repeat level
 
 
 @dataclass(frozen=True)
@@ -70,6 +77,7 @@ class SongPlan:
     instrument: str
     form: FormPlan
     takes: tuple[Take, ...]
+    heard: Heard | None = None  # the user's tune the song is built around
 
     @property
     def spec(self) -> TuneSpec:
@@ -89,23 +97,30 @@ def _weighted(rng: random.Random, values: tuple[str, ...], weights: tuple[int, .
     return rng.choices(values, weights=weights)[0] if len(values) > 1 else values[0]
 
 
-def plan_song(request: SongRequest, seed: int | None = None) -> SongPlan:
-    """Everything about the song that is decided before the network runs."""
+def plan_song(request: SongRequest, seed: int | None = None,
+              heard: Heard | None = None) -> SongPlan:
+    """Everything about the song that is decided before the network runs. With `heard`
+    (a user's tune), the tune is the first main section: its meter, key, mode and tempo
+    are the song's, and the network harmonises it and writes the rest."""
     style = get_style(request.style)
     if seed is None:
         seed = request.seed if request.seed is not None else random.SystemRandom().randrange(10**6)
     rng = random.Random(seed)
     # Meter and mode as the style's real tunes have them, unless the request says.
-    wanted_meter = getattr(request, "meter", None)
+    wanted_meter = heard.meter.name if heard else request.meter
     meter = Meter.parse(wanted_meter or _weighted(rng, style.meters, style.meter_weights))
-    mode = request.mode or _weighted(rng, style.modes, style.mode_weights)
-    key_name = request.key or rng.choice(COMMON_KEYS[mode])
+    mode = (heard.mode if heard else None) or request.mode or _weighted(rng, style.modes,
+                                                                         style.mode_weights)
+    key_name = (heard.key if heard else None) or request.key or rng.choice(COMMON_KEYS[mode])
     tonic = tonic_pitch_class(key_name)
     low, high = style.tempo_range
     drawn = round(style.default_tempo * (1 + rng.uniform(-TEMPO_SPREAD, TEMPO_SPREAD)))
+    if heard:  # the user's own pace, in the meter's felt beats
+        drawn = round(heard.tempo_bpm * TICKS_PER_QUARTER / meter.beat_ticks)
     tempo = request.tempo_bpm or min(high, max(low, drawn))
     instrument = request.instrument or style.melody_instrument
-    form = plan_form(style, meter, tempo, request.length_seconds)
+    given = _given_melody(heard, tonic, slots_per_bar(style.id, meter)) if heard else ()
+    form = plan_form(style, meter, tempo, request.length_seconds, len(given) or None)
 
     letters = sorted(form.materials)
     if style.form == "dance":  # a set: each tune its own take, A+B, C+D, ...
@@ -117,16 +132,45 @@ def plan_song(request: SongRequest, seed: int | None = None) -> SongPlan:
     for index, group in enumerate(groups):
         step = 0 if index == 0 else TRIO_STEP if style.id == "march" else rng.choice(SET_KEY_STEPS)
         parts = tuple(_part_spec(form, m, style.phrase_bars) for m in group)
+        if index == 0 and given:  # the user's tune: cadence where their melody does
+            parts = (replace(parts[0], cadence=_cadence_of(heard, tonic), phrase_bars=0),
+                     *parts[1:])
         melody_instrument = get_instrument(instrument)
         offset = key_shift((tonic + step) % 12)
         # The melody must fit the instrument, and stay in a singable two octaves or so.
         pitch_range = (max(melody_instrument.low - offset, 55),
                        min(melody_instrument.high - offset, 86))
         spec = TuneSpec(style.id, meter, mode, parts, slots_per_bar(style.id, meter),
-                        pitch_range, seed + 1000 * index)
+                        pitch_range, seed + 1000 * index, given if index == 0 else ())
         takes.append(Take(spec, group, step))
     return SongPlan(request, seed, key_name, tonic, mode, meter, tempo, instrument, form,
-                    tuple(takes))
+                    tuple(takes), heard)
+
+
+def style_for(heard: Heard) -> str:
+    """The style a user's tune suggests when they name none: its meter says most."""
+    return {"6/8": "jig", "9/8": "slip-jig", "3/4": "waltz", "2/2": "reel"}.get(
+        heard.meter.name, "folk")
+
+
+def _given_melody(heard: Heard, tonic: int, chords_per_bar: int) -> tuple[tuple[int, ...], ...]:
+    """The user's bars as the network's tokens, melody only: each bar opens with FREE
+    chord slots the network fills. Moved by octaves into the range the model knows."""
+    bars = heard.tune.bars[:MAX_TUNE_BARS]
+    relative = sorted(n.pitch - key_shift(tonic) for b in bars for n in b.notes if n.pitch)
+    octave = 12 * round((67 - relative[len(relative) // 2]) / 12) if relative else 0
+    bodies = []
+    for bar in bars:
+        moved = Bar([Note(None if n.pitch is None else n.pitch + octave, n.ticks)
+                     for n in bar.notes])
+        bodies.append((FREE,) * chords_per_bar + tuple(INDEX[w] for w in bar_tokens(moved, tonic)))
+    return tuple(bodies)
+
+
+def _cadence_of(heard: Heard, tonic: int) -> str:
+    """A full cadence under a tune that ends on a tone of the tonic chord, else a half."""
+    last = next((n.pitch for n in reversed(heard.tune.melody()) if n.pitch is not None), tonic)
+    return "full" if (last - tonic) % 12 in (0, 3, 4) else "half"
 
 
 def _part_spec(form: FormPlan, material: str, phrase_bars: int) -> PartSpec:
@@ -150,13 +194,14 @@ def repeat_spec(spec: TuneSpec, tokens: list[int], level: int, seed: int) -> Tun
     rng = random.Random(seed * 31 + level)
     bodies = bar_bodies(tokens)
     given: list[tuple[int, ...] | None] = list(bodies)
-    share = min(0.45, 0.25 + 0.1 * (level - 1))
+    share = REPEAT_SHARE[min(level, len(REPEAT_SHARE)) - 1]
     start = 0
     for part in spec.parts:
-        ending = rng.random() < FIRST_ENDING_FREE
+        ending = rng.random() < SECOND_ENDING
         for j in range(1, part.bars):
             last_two = j >= part.bars - 2
-            if (last_two and ending) or (not last_two and rng.random() < share):
+            users = spec.given_bar(start + j) is not None  # a user's bar stays theirs
+            if not users and ((last_two and ending) or (not last_two and rng.random() < share)):
                 given[start + j] = None
         start += part.bars
     return replace(spec, seed=spec.seed + 7919 * level, given=tuple(given))
@@ -180,10 +225,14 @@ def assemble_song(plan: SongPlan, takes: list[list[Tune]]) -> Song:
     ]
     style_name = get_style(plan.request.style).id.replace("-", " ").title()
     title = f"{style_name} in {plan.key_name} {plan.mode}"
+    tune, heard = None, plan.heard
+    if heard:
+        tune = {**heard.to_dict(), "source": heard.source,
+                "sections": [s.name for s in sections if s.material == "A"]}
     return Song(request=plan.request, title=title, style=plan.request.style, meter=plan.meter,
                 tonic=plan.tonic, key_name=plan.key_name, mode=plan.mode,
                 tempo_bpm=plan.tempo_bpm, instrument=plan.instrument, seed=plan.seed,
-                sections=sections)
+                sections=sections, tune=tune)
 
 
 def _octave_shift(tune: Tune, plan: SongPlan, take: Take, centre: int = 67) -> int:
@@ -283,11 +332,15 @@ def write_songs(model: TuneLSTM, grammar: Grammar, plans: list[SongPlan],
 
 
 def compose_many(requests: list[SongRequest], seeds: list[int | None] | None = None,
-                 options: SamplingOptions | None = None) -> list[Song]:
-    """Compose several songs with batched sampling runs."""
+                 options: SamplingOptions | None = None,
+                 heards: list[Heard | None] | None = None) -> list[Song]:
+    """Compose several songs with batched sampling runs (each around a user's tune when
+    `heards` gives one)."""
     seeds = seeds or [None] * len(requests)
+    heards = [h or _heard_of(r) for h, r in zip(heards or [None] * len(requests), requests,
+                                                strict=True)]
     started = time.perf_counter()
-    plans = [plan_song(r, s) for r, s in zip(requests, seeds, strict=True)]
+    plans = [plan_song(r, s, h) for r, s, h in zip(requests, seeds, heards, strict=True)]
     model, grammar = default_model()
     loaded = time.perf_counter()
     songs = write_songs(model, grammar, plans, options)
@@ -297,7 +350,17 @@ def compose_many(requests: list[SongRequest], seeds: list[int | None] | None = N
     return songs
 
 
+def _heard_of(request: SongRequest) -> Heard | None:
+    """The user's tune a request carries (see SongRequest.tune), if any."""
+    if not request.tune:
+        return None
+    from composer.listen import heard_from_json
+
+    return heard_from_json(request.tune)
+
+
 def compose(request: SongRequest, seed: int | None = None,
-            options: SamplingOptions | None = None) -> Song:
-    """One song for one request; the same request and seed give the same song."""
-    return compose_many([request], [seed], options)[0]
+            options: SamplingOptions | None = None, heard: Heard | None = None) -> Song:
+    """One song for one request (around a user's tune when `heard` gives one); the same
+    request, seed and tune give the same song."""
+    return compose_many([request], [seed], options, [heard])[0]

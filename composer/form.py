@@ -90,8 +90,13 @@ def default_length_seconds(style: Style) -> int:
     return DEFAULT_SECONDS.get(style.id, DEFAULT_SECONDS_OTHER)
 
 
-def plan_form(style: Style, meter: Meter, tempo_bpm: int, length_seconds: int | None) -> FormPlan:
-    """The plan for a song of this style, meter and tempo, close to the wanted length."""
+def plan_form(style: Style, meter: Meter, tempo_bpm: int, length_seconds: int | None,
+              first_bars: int | None = None) -> FormPlan:
+    """The plan for a song of this style, meter and tempo, close to the wanted length.
+
+    `first_bars` fixes the length of the first material ("A": the verse, part A), when it
+    is a user's own tune of that many bars; the rest of the form is fitted around it.
+    """
     if tempo_bpm <= 0:
         raise ValueError(f"tempo must be positive, got {tempo_bpm}")
     target = default_length_seconds(style) if length_seconds is None else length_seconds
@@ -108,6 +113,9 @@ def plan_form(style: Style, meter: Meter, tempo_bpm: int, length_seconds: int | 
         candidates = _round_candidates(target_bars, bar_seconds, "AABB", ((8, 8), (4, 4)),
                                        style.rounds_per_tune)
 
+    if first_bars:
+        candidates = (_with_first(c, first_bars) for c in candidates)
+
     def cost(candidate: tuple[float, int, Callable[[], list[PlannedSection]]]) -> float:
         shape_cost, bars, _ = candidate
         error = abs(bars - target_bars) / target_bars
@@ -116,7 +124,7 @@ def plan_form(style: Style, meter: Meter, tempo_bpm: int, length_seconds: int | 
     # min() keeps the first of equals, and candidates come in a fixed order: deterministic.
     _, bars, build = min(candidates, key=cost)
     sections = build()
-    single = max(1, round(target_bars))
+    single = first_bars or max(1, round(target_bars))
     miss, single_miss = abs(bars - target_bars), abs(single - target_bars)
     if miss > TOLERANCE * target_bars and single_miss < miss:
         sections = _single_section(style, single)  # a tiny request: one phrase fits best
@@ -296,6 +304,24 @@ def _round_sections(intro: int, rounds: int, rounds_per_tune: int, round_pattern
     if coda:
         sections.append(PlannedSection("Coda", "Coda", "coda", coda, 0, source=letters[-1]))
     return sections
+
+
+def _with_first(candidate: tuple[float, int, Callable[[], list[PlannedSection]]],
+                first_bars: int) -> tuple[float, int, Callable[[], list[PlannedSection]]]:
+    """A candidate whose first material is `first_bars` long (intro and coda quoting it
+    shrink to fit), with its total bars recounted."""
+    shape_cost, _, build = candidate
+
+    def build_fitted() -> list[PlannedSection]:
+        sections = build()
+        for s in sections:
+            if s.material == "A":
+                s.bars = first_bars
+            elif s.source == "A":
+                s.bars = min(s.bars, first_bars)
+        return sections
+
+    return shape_cost, sum(s.bars for s in build_fitted()), build_fitted
 
 
 def _shift(letter: str, by: int) -> str:

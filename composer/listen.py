@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 import re
-import sys
 import tempfile
 from pathlib import Path
 
@@ -35,7 +34,7 @@ from composer.music import (
 )
 from composer.rhythm import Placed, to_bars
 
-__all__ = ["Heard", "HeardNote", "TuneInputError", "listen", "listen_abc", "listen_command"]
+__all__ = ["Heard", "HeardNote", "TuneInputError", "listen", "listen_abc"]
 
 MAX_BYTES = 20 * 1024 * 1024
 MAX_ABC_CHARS = 100_000
@@ -139,6 +138,26 @@ def _heard_from_placed(placed: list[Placed], meter: Meter, tempo_bpm: int, style
     return Heard(tune, tempo_bpm, meter, key_name(tonic, mode), mode, notes, source)
 
 
+def heard_from_json(data: dict) -> Heard:
+    """A Heard back from its JSON (`Heard.to_dict`), e.g. a tune a job carries through the
+    queue: the same notes on the same grid, bars rebuilt, rests filling the gaps."""
+    meter = Meter.parse(data["meter"])
+    placed: list[Placed] = []
+    end = None
+    for note in data["notes"]:
+        start = round(float(note["start"]) * TICKS_PER_QUARTER)
+        ticks = max(1, round(float(note["beats"]) * TICKS_PER_QUARTER))
+        if end is not None and start > end:
+            placed.append(Placed(None, end, start - end))
+        placed.append(Placed(int(note["pitch"]), start, ticks))
+        end = start + ticks
+    if not placed:
+        raise TuneInputError("no_notes", "That tune has no notes in it.")
+    key = (tonic_pitch_class(data["key"]), data["mode"])
+    return _heard_from_placed(placed, meter, int(data["tempo_bpm"]), "folk",
+                              data.get("source", "audio"), key)
+
+
 # ------------------------------------------------------------------ key
 
 def find_key(melody: list[Note]) -> tuple[int, str]:
@@ -236,20 +255,3 @@ def _listen_midi(data: bytes, style: str) -> Heard:
         mode = modal_colour(melody_notes, key_pc, "minor" if minor else "major")
         key = (key_pc, mode)
     return _heard_from_placed(placed, meter, melody.tempo_bpm, style, "midi", key)
-
-
-# ------------------------------------------------------------------ command line
-
-def listen_command(path: str) -> int:
-    """`isadei listen FILE --json`: print what was heard as JSON; exit 2 with one line on
-    stderr for unusable input."""
-    try:
-        heard = listen(path if os.path.exists(path) else Path(path))
-    except TuneInputError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except FileNotFoundError:
-        print(f"error: no such file: {path}", file=sys.stderr)
-        return 2
-    print(heard.to_json())
-    return 0

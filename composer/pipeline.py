@@ -6,7 +6,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from composer.compose import compose
+from composer.compose import compose, style_for
+from composer.heard import Heard
 from composer.render import render
 from composer.request import SongRequest, parse
 from composer.song import COMPOSING, RENDERING, Rendered
@@ -14,8 +15,10 @@ from composer.song import COMPOSING, RENDERING, Rendered
 
 def compose_to_files(request: SongRequest | str, out_dir: Path, seed: int | None = None,
                      progress: bool = False,
-                     on_stage: Callable[[str], None] | None = None) -> Rendered:
-    """Write <slug>.mid/.mp3/.png/.json for one request into out_dir."""
+                     on_stage: Callable[[str], None] | None = None,
+                     heard: Heard | None = None) -> Rendered:
+    """Write <slug>.mid/.mp3/.png/.json for one request into out_dir; with `heard`, the
+    song is built around that tune (text with no style word: the style the tune suggests)."""
     def stage(name: str) -> None:
         if on_stage:
             on_stage(name)
@@ -24,10 +27,10 @@ def compose_to_files(request: SongRequest | str, out_dir: Path, seed: int | None
 
     started = time.perf_counter()
     if isinstance(request, str):
-        request = parse(request)
+        request = parse(request) if request.strip() or not heard else parse(style_for(heard))
     parsed = time.perf_counter()
     stage(COMPOSING)
-    song = compose(request, seed=seed)
+    song = compose(request, seed=seed, heard=heard)
     song.timings["parse"] = parsed - started
     stage(RENDERING)
     rendered = render(song, Path(out_dir))

@@ -356,12 +356,16 @@ def hear_notes(y: np.ndarray) -> tuple[list[SungNote], dict]:
 
 
 def _steadiness(raw: np.ndarray) -> bool:
-    """A held note: after vibrato averaging, its pitch stays within a semitone."""
-    if len(raw) < 8:
+    """A held note: past its onset its pitch neither slides (speech glides through every
+    syllable) nor wanders by more than a vibrato does."""
+    n = len(raw)
+    if n < 6:
         return False
-    smooth = _moving_mean(raw, 18)
-    core = smooth[len(raw) // 5: len(raw) - len(raw) // 8]
-    return bool(np.ptp(core) < 1.0) if core.size else False
+    core = raw[n // 5: n - n // 8]
+    x = np.arange(len(core))
+    slope, intercept = np.polyfit(x, core, 1)
+    residual = core - (slope * x + intercept)
+    return bool(abs(slope) * len(core) < 1.0 and residual.std() < 0.8)
 
 
 def _merge_repeats(notes: list[SungNote], articulated: list[bool]) -> list[SungNote]:

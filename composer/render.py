@@ -133,4 +133,5 @@ def song_record(song: Song, arrangement: Arrangement, audio: AudioResult | None,
         sheet_pages=pages,
         files={ext: path.name for ext, path in paths.items()},
         timings={name: round(seconds, 3) for name, seconds in timings.items()},
+        tune=song.tune,
     )

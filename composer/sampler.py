@@ -18,7 +18,7 @@ from functools import lru_cache
 
 import torch
 
-from composer.model import TuneLSTM
+from composer.model import LeanStep, TuneLSTM
 from composer.music import PARENT_MODE, Meter, Tune
 from composer.tokens import (
     BAR,
@@ -208,7 +208,9 @@ def _cadence_bar(cursor: _Cursor) -> bool:
 def _state_key(cursor: _Cursor) -> tuple | None:
     spec = cursor.spec
     if cursor.phase == "after_bar":
-        max_copy = 0 if _cadence_bar(cursor) else min(MAX_COPY, cursor.bars_total - 1)
+        # No COPY where the cadence fixes the bar, or where a given melody follows.
+        fixed = _cadence_bar(cursor) or cursor.forced
+        max_copy = 0 if fixed else min(MAX_COPY, cursor.bars_total - 1)
         return ("after_bar", max_copy, _chord_slot(cursor, 0))
     if cursor.phase == "chord":
         return ("chord", _chord_slot(cursor, spec.chords_per_bar - cursor.chords_left))
@@ -296,14 +298,12 @@ def bar_bodies(tokens: list[int]) -> list[tuple[int, ...]]:
 
 
 def _top_p(probs: torch.Tensor, top_p: float) -> torch.Tensor:
-    """Zero the tail of each row beyond cumulative probability top_p, renormalise."""
+    """Zero the tail of each row beyond cumulative probability top_p (in place)."""
     if top_p >= 1.0:
         return probs
     sorted_probs, order = probs.sort(dim=-1, descending=True)
-    cumulative = sorted_probs.cumsum(dim=-1)
-    drop = cumulative - sorted_probs > top_p
-    sorted_probs[drop] = 0.0
-    return torch.zeros_like(probs).scatter_(-1, order, sorted_probs)
+    drop = sorted_probs.cumsum(dim=-1).sub_(sorted_probs) > top_p
+    return probs.masked_fill_(torch.empty_like(drop).scatter_(-1, order, drop), 0.0)
 
 
 def sample_tunes(model: TuneLSTM, specs: list[TuneSpec], options: SamplingOptions | None = None,
@@ -326,60 +326,91 @@ def sample_tokens(model: TuneLSTM, specs: list[TuneSpec], options: SamplingOptio
                   max_steps: int = 4000) -> tuple[list[list[int]], int]:
     """Sample one token sequence per spec in one batch; also the LSTM steps taken."""
     options = options or SamplingOptions()
-    grammar = grammar or Grammar()
-    device = next(model.parameters()).device
-    cursors = [_start(spec) for spec in specs]
-    generators = [torch.Generator().manual_seed(spec.seed) for spec in specs]
-    state = None
-    token = torch.full((len(specs), 1), INDEX[PAD], dtype=torch.long)
+    loop = _Loop(specs, options, grammar or Grammar())
+    step = LeanStep(model, len(specs))
+    device = step.logits.device
+    ids = [cursor.forced.pop(0) for cursor in loop.cursors]  # each sequence's first token
+    for cursor, token in zip(loop.cursors, ids, strict=True):
+        _advance(cursor, token)
     steps = 0
-    # Feed each sequence's first forced token; thereafter one token per step for all.
-    for i, cursor in enumerate(cursors):
-        token[i, 0] = cursor.forced.pop(0)
-        _advance(cursor, int(token[i, 0]))
-    while steps < max_steps and any(c.phase != "done" for c in cursors):
-        logits, state = model(token.to(device), state)
+    while steps < max_steps and not loop.finished():
+        logits = step(torch.tensor(ids, dtype=torch.long).to(device, non_blocking=True))
         steps += 1
-        _choose_next(cursors, logits[:, -1, :].float().cpu(), generators, grammar, options, token)
-    return [c.tokens for c in cursors], steps
+        ids = loop.choose(logits if device.type == "cpu" else logits.float().cpu())
+    return [c.tokens for c in loop.cursors], steps
 
 
-def _choose_next(cursors: list[_Cursor], logits: torch.Tensor,
-                 generators: list[torch.Generator], grammar: Grammar, options: SamplingOptions,
-                 token: torch.Tensor) -> None:
-    """Write each sequence's next token into `token`: forced, PAD when done, else sampled.
+class _Loop:
+    """Per step: each sequence's next token: forced, PAD when done, else sampled.
 
-    The sampled rows are masked, softmaxed and top-p cut together; each row then takes
-    its own uniform draw from its own generator (inverse CDF), so a row's result does
-    not depend on which other rows share the batch.
+    The sampled rows are masked, softmaxed and top-p cut together; each row then takes its
+    own uniform draw from its own generator (inverse CDF), so a row's result does not depend
+    on which other rows share the batch. Masks live in one growing table (a row per grammar
+    state), so a step gathers them with one index instead of stacking a tensor per row;
+    draws come 64 at a time per generator (the same numbers as one at a time).
     """
-    free = []
-    for i, cursor in enumerate(cursors):
-        if cursor.phase == "done":
-            token[i, 0] = INDEX[PAD]
-        elif cursor.forced and cursor.forced[0] != FREE:
-            token[i, 0] = cursor.forced.pop(0)
-            _advance(cursor, int(token[i, 0]))
-        else:
-            if cursor.forced:
-                cursor.forced.pop(0)  # a FREE slot of a given bar: sampled like any other
-            free.append(i)
-    if not free:
-        return
-    allowed = torch.stack([grammar.mask(_state_key(cursors[i])) for i in free])
-    scaled = logits[free]
-    if options.copy_bias:
-        scaled[:, COPY_IDS] += options.copy_bias
-    scaled = (scaled / options.temperature).masked_fill(~allowed, float("-inf"))
-    probs = _top_p(torch.softmax(scaled, dim=-1), options.top_p)
-    cumulative = probs.cumsum(dim=-1)
-    draws = torch.tensor([[float(torch.rand(1, generator=generators[i]))] for i in free])
-    draws = draws * cumulative[:, -1:]  # the top-p rows no longer sum to exactly 1
-    choices = torch.searchsorted(cumulative, draws).clamp_(max=probs.size(-1) - 1)
-    for row, i in enumerate(free):
-        choice = int(choices[row, 0])
-        if probs[row, choice] == 0:  # a draw of exactly 0 or 1: take the nearest allowed id
-            allowed_ids = probs[row].nonzero()[:, 0]
-            choice = int(allowed_ids[(allowed_ids - choice).abs().argmin()])
-        token[i, 0] = choice
-        _advance(cursors[i], choice)
+
+    DRAWS = 64
+
+    def __init__(self, specs: list[TuneSpec], options: SamplingOptions, grammar: Grammar) -> None:
+        self.cursors = [_start(spec) for spec in specs]
+        self.generators = [torch.Generator().manual_seed(spec.seed) for spec in specs]
+        self.draws: list[list[float]] = [[] for _ in specs]
+        self.options, self.grammar = options, grammar
+        self.bias = torch.zeros(len(VOCAB))
+        self.bias[COPY_IDS] = options.copy_bias  # x + 0.0 == x: the same numbers as before
+        self.rows: dict[tuple, int] = {}
+        self.masks = torch.empty((0, len(VOCAB)))  # 0 where allowed, -inf elsewhere
+        self.pad = INDEX[PAD]
+
+    def finished(self) -> bool:
+        return all(c.phase == "done" for c in self.cursors)
+
+    def _mask_row(self, key: tuple) -> int:
+        row = self.rows.get(key)
+        if row is None:
+            mask = torch.zeros(len(VOCAB)).masked_fill_(~self.grammar.mask(key), float("-inf"))
+            self.masks = torch.cat([self.masks, mask.unsqueeze(0)])
+            row = self.rows[key] = len(self.rows)
+        return row
+
+    def _draw(self, i: int) -> float:
+        if not self.draws[i]:
+            self.draws[i] = torch.rand(self.DRAWS, generator=self.generators[i]).tolist()[::-1]
+        return self.draws[i].pop()
+
+    def choose(self, logits: torch.Tensor) -> list[int]:
+        ids, free = [], []
+        for i, cursor in enumerate(self.cursors):
+            if cursor.phase == "done":
+                ids.append(self.pad)
+            elif cursor.forced and cursor.forced[0] != FREE:
+                token = cursor.forced.pop(0)
+                ids.append(token)
+                _advance(cursor, token)
+            else:
+                if cursor.forced:
+                    cursor.forced.pop(0)  # a FREE slot of a given bar: sampled like any other
+                ids.append(self.pad)
+                free.append(i)
+        if not free:
+            return ids
+        rows = [self._mask_row(_state_key(self.cursors[i])) for i in free]
+        scaled = logits if len(free) == len(ids) else logits[free]
+        scaled = scaled.add(self.bias) if self.options.copy_bias else scaled.clone()
+        if self.options.temperature != 1.0:
+            scaled.div_(self.options.temperature)
+        scaled.add_(self.masks[rows])
+        probs = _top_p(torch.softmax(scaled, dim=-1), self.options.top_p)
+        cumulative = probs.cumsum(dim=-1)
+        draws = torch.tensor([[self._draw(i)] for i in free]).mul_(cumulative[:, -1:])
+        choices = torch.searchsorted(cumulative, draws).clamp_(max=probs.size(-1) - 1)
+        picked = probs.gather(1, choices)[:, 0].tolist()
+        for row, (i, choice, p) in enumerate(zip(free, choices[:, 0].tolist(), picked,
+                                                 strict=True)):
+            if p == 0:  # a draw of exactly 0 or 1: take the nearest allowed id
+                allowed_ids = probs[row].nonzero()[:, 0]
+                choice = int(allowed_ids[(allowed_ids - choice).abs().argmin()])
+            ids[i] = choice
+            _advance(self.cursors[i], choice)
+        return ids

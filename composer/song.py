@@ -47,6 +47,9 @@ class Song:
     seed: int
     sections: list[Section]
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
+    # A song built around a user's tune: what was heard (the `isadei listen` JSON) and
+    # the sections that play it ("Verse 1", ...); None for a song written from scratch.
+    tune: dict[str, Any] | None = None
 
     @property
     def bars(self) -> list[Bar]:
@@ -114,6 +117,7 @@ class SongRecord:
     sheet_pages: int = 0
     files: dict[str, str] = field(default_factory=dict)  # extension -> file name
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
+    tune: dict[str, Any] | None = None  # Song.tune: what was heard and where it plays
 
     @property
     def form_names(self) -> str:

@@ -29,6 +29,10 @@ class ApiError(Exception):
     """A 400 answer, as Telegram gives for a bad request."""
 
 
+class Forbidden(ApiError):
+    """A 403 answer: the user blocked the bot or never started it."""
+
+
 @dataclass
 class Upload:
     filename: str
@@ -86,6 +90,9 @@ class FakeBotApi:
         self.messages: dict[tuple[int, int], dict] = {}  # (chat id, message id) → message
         self.files: dict[str, Upload] = {}  # file_id → what was uploaded
         self.failures: dict[str, list[dict]] = {}  # method → error responses to give first
+        self.strangers: set[int] = set()  # users who never pressed Start: no private messages
+        self.inline_messages: dict[str, dict] = {}  # inline_message_id → what it shows
+        self.delays: dict[str, list[float]] = {}  # method → seconds to sit on an answer
         self.port = 0
         self._lock = threading.Condition()
         self._ids = itertools.count(1)
@@ -176,6 +183,32 @@ class FakeBotApi:
         self.push({"message": message})
         return message
 
+    def push_media(self, from_user: dict, chat: dict, **content: Any) -> dict:
+        """A message without text: photo=[...], sticker={...}, voice={...}, document={...}."""
+        with self._lock:
+            self.chats[chat["id"]] = chat
+            message = {"message_id": next(self._ids), "date": int(time.time()), "chat": chat,
+                       "from": from_user, **content}
+            self.messages[(chat["id"], message["message_id"])] = message
+        self.push({"message": message})
+        return message
+
+    def push_edit(self, message: dict, text: str) -> dict:
+        """The user edits one of their messages."""
+        edited = {**message, "text": text, "edit_date": int(time.time())}
+        self.push({"edited_message": edited})
+        return edited
+
+    def push_chosen_inline_result(self, from_user: dict, result_id: str, query: str) -> str:
+        """The user picked an inline result (one with a keyboard: it has an inline message)."""
+        inline_message_id = f"im{next(self._ids)}"
+        with self._lock:
+            self.inline_messages[inline_message_id] = {"result_id": result_id}
+        self.push({"chosen_inline_result": {"result_id": result_id, "from": from_user,
+                                            "query": query,
+                                            "inline_message_id": inline_message_id}})
+        return inline_message_id
+
     def push_callback(self, from_user: dict, message: dict, data: str) -> str:
         """A user taps an inline button with `data` under the bot's `message`."""
         query_id = f"cb{next(self._ids)}"
@@ -216,6 +249,12 @@ class FakeBotApi:
             response["parameters"] = {"retry_after": retry_after}
         with self._lock:
             self.failures.setdefault(method, []).append(response)
+
+    def delay_next(self, method: str, seconds: float) -> None:
+        """Accept the next call of `method` at once, but answer it only after `seconds` (a
+        slow Telegram: the message is there, the sender does not know yet)."""
+        with self._lock:
+            self.delays.setdefault(method, []).append(seconds)
 
     def find(self, method: str, **match: Any) -> list[Call]:
         """Calls of `method` whose params equal every `match` (chat_id compared as int)."""
@@ -279,16 +318,21 @@ class FakeBotApi:
                 try:
                     result = self._answer(method, params, files)
                 except ApiError as error:
-                    failure = {"ok": False, "error_code": 400, "description": str(error)}
+                    code = 403 if isinstance(error, Forbidden) else 400
+                    failure = {"ok": False, "error_code": code, "description": str(error)}
                     call.result = failure
                     self.calls.append(call)
                     self._lock.notify_all()
-                    return web.json_response(failure, status=400)
+                    return web.json_response(failure, status=code)
         with self._lock:
             call.result = result
             if method != "getUpdates" or result:
                 self.calls.append(call)
             self._lock.notify_all()
+            delays = self.delays.get(method)
+            delay = delays.pop(0) if delays else 0.0
+        if delay:
+            await asyncio.sleep(delay)
         return web.json_response({"ok": True, "result": result})
 
     async def _get_updates(self, params: dict, request: web.Request) -> list[dict]:
@@ -307,6 +351,9 @@ class FakeBotApi:
     def _answer(self, method: str, params: dict, files: dict[str, Upload]) -> Any:
         if method == "getMe":
             return self.me
+        if method in ("sendMessage", "sendChatAction", "sendAudio") and int(
+                params.get("chat_id") or 0) in self.strangers:
+            raise Forbidden("Forbidden: bot can't initiate conversation with a user")
         if method in ("sendMessage", "sendAudio", "sendDocument", "sendPhoto"):
             message = self._new_message(params)
             if method == "sendMessage":
@@ -319,17 +366,27 @@ class FakeBotApi:
             if params.get("reply_markup"):
                 message["reply_markup"] = params["reply_markup"]
             return message
-        if method in ("editMessageText", "editMessageCaption", "editMessageReplyMarkup"):
+        if method in ("editMessageText", "editMessageCaption", "editMessageReplyMarkup",
+                      "editMessageMedia"):
             if "inline_message_id" in params:
+                if params["inline_message_id"] not in self.inline_messages:
+                    raise ApiError("Bad Request: MESSAGE_ID_INVALID")
+                media = params.get("media")
+                if method == "editMessageMedia" and str(media.get("media", "")).startswith(
+                        "attach://"):  # Telegram: no uploads into inline messages
+                    raise ApiError("Bad Request: can't upload file into an inline message")
+                self.inline_messages[params["inline_message_id"]].update(params)
                 return True
             key = (int(params["chat_id"]), int(params["message_id"]))
             message = self.messages.get(key)
             if message is None:
                 raise ApiError("Bad Request: message to edit not found")
-            if params.get("text") == message.get("text"):
+            if "text" in params and params.get("text") == message.get("text"):
                 raise ApiError("Bad Request: message is not modified")
             if "text" in params:
                 message["text"] = params["text"]
+            if "reply_markup" in params:
+                message["reply_markup"] = params["reply_markup"]
             return message
         if method == "deleteMessage":
             self.messages.pop((int(params["chat_id"]), int(params["message_id"])), None)
@@ -533,7 +590,7 @@ def fake_song(out, request, seed: int, form: tuple[str, ...]):
         instrument=request.instrument or "violin",
         seed=seed,
         form=sections,
-        duration_seconds=1.0,
+        duration_seconds=float(request.length_seconds or 1.0),  # what the caption shows
         timings={"compose": 0.1, "render": 0.1},
     )
     record.save(out / f"{slug}.json")
@@ -564,6 +621,10 @@ def fake_compose_to_files(request, out_dir, seed=None, progress=False, on_stage=
         on_stage(COMPOSING)
     time.sleep(float(os.environ.get(FAKE_DELAY_ENV, "0.2")))
     text = (request.text or "").lower()
+    if "crash the bot" in text:  # as a segfault or the OOM killer would
+        import signal
+
+        os.kill(os.getpid(), signal.SIGKILL)
     if "fail always" in text:
         raise ValueError("the fake composer was asked to fail")
     marker = out.parent / (out.name.removesuffix(".partial") + ".failed-once")

@@ -21,8 +21,9 @@ def test_parse_prints_the_json_contract():
     done = isadei("parse", "сыграй грустный вальс ре минор на скрипке, 1 минута", "--json")
     assert done.returncode == 0, done.stderr
     data = json.loads(done.stdout)
-    assert data == {"style": "waltz", "mode": "minor", "key": "D", "tempo_bpm": None,
-                    "length_seconds": 60, "instrument": "violin", "seed": None, "notes": []}
+    assert data == {"style": "waltz", "mode": "minor", "key": "D", "meter": None,
+                    "tempo_bpm": None, "length_seconds": 60, "instrument": "violin",
+                    "accompaniment": None, "seed": None, "notes": []}
 
 
 def test_compose_writes_the_four_files_and_is_deterministic(tmp_path):

@@ -291,3 +291,117 @@ def test_real_composer_through_redis(cluster):
     assert api.find("sendPhoto", chat_id=6001)[0].files["photo"].data.startswith(b"\x89PNG")
     assert "джига" in api.find("sendAudio", chat_id=6002)[0]["caption"]
     assert "on cpu" in worker.log() or "on cuda" in worker.log()
+
+
+# -- issue 11: deadlines, Redis refusing, a hung worker, password and TLS --
+
+
+def test_bot_down_past_the_result_ttl_still_answers(cluster):
+    """The bot is down longer than the results live in Redis while a worker finishes: after
+    the restart the job is composed again (not "you're next" for a week), answered once."""
+    api, redis, base, started = cluster
+    ttl = {"ISADEI_RESULT_TTL_S": "2"}
+    bot = distributed_bot(api, redis, base, **ttl)
+    started["bots"].append(bot)
+    worker = WorkerProcess(redis, base, "w1", **{FAKE_DELAY_ENV: "1.0", **ttl}).start()
+    started["workers"].append(worker)
+    bot.start()
+    pat = user(3101, "Pat")
+    asked = ask(api, [pat], 1, "a polka")
+    api.wait_for("sendMessage", chat_id=3101)  # on it
+    bot.kill()
+    r = redis.client()
+    deadline = time.monotonic() + 30
+    while not r.keys("isadei:result:*"):
+        assert time.monotonic() < deadline, "the worker did not finish"
+        time.sleep(0.1)
+    time.sleep(3.5)  # the result and the files expire
+    assert not r.keys("isadei:result:*") and not r.keys("isadei:files:*")
+    bot.start()
+    answered_once(api, asked)
+
+
+def test_a_job_no_worker_takes_gets_an_apology(cluster):
+    """No worker at all: past ISADEI_QUEUE_TIMEOUT_S the user hears sorry, and the slot is
+    free again."""
+    api, redis, base, started = cluster
+    bot = distributed_bot(api, redis, base, ISADEI_QUEUE_TIMEOUT_S="3",
+                          ISADEI_MAX_ACTIVE_PER_USER="1")
+    started["bots"].append(bot)
+    bot.start()
+    quin = user(3102, "Quin")
+    ask(api, [quin], 1, "a reel")
+    apology = api.wait_for(
+        "editMessageText", chat_id=3102, timeout=30, where=lambda c: "Sorry" in c["text"]
+    )
+    assert "(job j" in apology["text"]
+    assert redis.client().keys("isadei:cancelled:*")  # a worker that comes later skips it
+    ask(api, [quin], 1, "a jig")  # the slot is free: accepted, not refused
+    status = api.wait_for("sendMessage", chat_id=3102, count=2)
+    assert "jig" in status["text"]
+
+
+def test_redis_out_of_memory_is_busy_then_answered(cluster):
+    """Redis refuses writes (maxmemory reached): the user is told the bot is busy, and the
+    song comes once Redis accepts writes again; the job does not fail."""
+    api, redis, base, started = cluster
+    bot = distributed_bot(api, redis, base)
+    started["bots"].append(bot)
+    worker = WorkerProcess(redis, base, "w1").start()
+    started["workers"].append(worker)
+    bot.start()
+    r = redis.client()
+    r.config_set("maxmemory", "1")
+    rae = user(3103, "Rae")
+    asked = ask(api, [rae], 1, "a hornpipe")
+    api.wait_for("editMessageText", chat_id=3103, timeout=30, where=lambda c: "busy" in c["text"])
+    time.sleep(2)
+    r.config_set("maxmemory", "0")
+    answered_once(api, asked)
+    assert not any("Sorry" in c["text"] for c in api.find("editMessageText", chat_id=3103))
+
+
+def test_a_hung_worker_exits_for_its_supervisor(cluster):
+    """A generation that never returns: the worker notices and exits (code 75), so that
+    systemd or docker restarts it, instead of taking jobs it cannot do."""
+    api, redis, base, started = cluster
+    bot = distributed_bot(api, redis, base)
+    started["bots"].append(bot)
+    worker = WorkerProcess(redis, base, "w1", ISADEI_JOB_TIMEOUT_S="1").start()
+    started["workers"].append(worker)
+    bot.start()
+    ask(api, [user(3104, "Sid")], 1, "a waltz, hang")
+    assert worker.proc.wait(30) == 75
+    assert "worker hung" in worker.log()
+
+
+def test_dead_worker_names_are_forgotten(redis_server, tmp_path: Path):
+    """kill -9 leaves a consumer name in the group forever; a live worker removes those with
+    nothing pending and no heartbeat, and keeps those with pending jobs."""
+    import asyncio
+
+    from bot.queue.stream import WorkerStream
+    from bot.settings import Settings
+
+    r = redis_server.client()
+    r.xgroup_create("isadei:jobs", "isadei:workers", id="0", mkstream=True)
+    r.xadd("isadei:jobs", {"data": b"x"})
+    r.xreadgroup("isadei:workers", "gone-with-a-job", {"isadei:jobs": ">"}, count=1)
+    r.xreadgroup("isadei:workers", "gone-idle", {"isadei:jobs": ">"}, count=1)
+    r.xreadgroup("isadei:workers", "alive", {"isadei:jobs": ">"}, count=1)
+    r.set("isadei:worker:alive", "{}")
+    settings = Settings(redis_url=redis_server.url, data_dir=tmp_path, idle_timeout_s=1.0,
+                        heartbeat_s=0.3)
+    time.sleep(1.2)
+
+    async def prune() -> list[str]:
+        stream = WorkerStream(settings, "me", tmp_path)
+        try:
+            return await stream.prune()
+        finally:
+            await stream.close()
+
+    assert asyncio.run(prune()) == ["gone-idle"]
+    names = {c["name"] for c in r.xinfo_consumers("isadei:jobs", "isadei:workers")}
+    assert {n.decode() if isinstance(n, bytes) else n for n in names} == {
+        "gone-with-a-job", "alive"}

@@ -12,8 +12,9 @@ import numpy as np
 import pytest
 
 from bench.listen_synth import SR, Singer, add_noise, sing, speechlike, timings
+from bot.cli import main
 from composer.heard import ERROR_CODES, TuneInputError
-from composer.listen import listen, listen_command
+from composer.listen import listen
 from composer.music import KEY_NAMES, MODES
 
 # A G major tune in 3/4 with a clear rhythm: long notes close each bar.
@@ -173,12 +174,21 @@ def test_bad_midi_and_abc():
     assert _code("just some words, no tune") == "abc_syntax"
 
 
-def test_listen_command(sung_tune, tmp_path, capsys):
-    assert listen_command(str(sung_tune[0])) == 0
+def _isadei(*argv: str) -> int:
+    try:
+        main(list(argv))
+    except SystemExit as exit_:
+        return int(exit_.code or 0)
+    return 0
+
+
+def test_isadei_listen_command(sung_tune, tmp_path, capsys):
+    assert _isadei("listen", str(sung_tune[0]), "--json") == 0
     assert json.loads(capsys.readouterr().out)["meter"] == "3/4"
     bad = tmp_path / "bad.ogg"
     bad.write_bytes(b"OggS not really")
-    assert listen_command(str(bad)) == 2
+    assert _isadei("listen", str(bad), "--json") == 2
     err = capsys.readouterr().err
-    assert err.startswith("error: ") and err.count("\n") == 1
-    assert listen_command(str(tmp_path / "missing.ogg")) == 2
+    assert err.startswith("isadei: ") and err.count("\n") == 1
+    assert _isadei("listen", str(tmp_path / "missing.ogg")) == 2
+    assert capsys.readouterr().err.startswith("isadei: no such file")

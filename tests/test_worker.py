@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import threading
 import time
 from pathlib import Path
 
@@ -27,6 +28,7 @@ from tests.fake_bot_api import FAKE_DELAY_ENV, fake_song
 # -- the stand-in engine (module level: the spawned render processes import it by name) --
 
 GENERATE_CALLS: list[int] = []  # batch sizes seen by standin_generate in this process
+HANG = threading.Event()  # "hang" in a request: generation blocks until this is set
 
 
 def standin_load(device: str) -> str:
@@ -37,6 +39,8 @@ def standin_generate(requests: list[dict], seeds: list[int]) -> list[dict]:
     """One "sampling run" for the batch: it costs the same for one song or sixteen."""
     GENERATE_CALLS.append(len(requests))
     texts = [(r.get("text") or "").lower() for r in requests]
+    if any("hang" in t for t in texts):  # a deadlocked generation: never returns
+        HANG.wait()
     time.sleep(
         8.0 if any("slow" in t for t in texts) else float(os.environ.get(FAKE_DELAY_ENV, "0.2"))
     )

@@ -34,9 +34,25 @@ def cmd_styles(args: argparse.Namespace) -> None:
 def cmd_compose(args: argparse.Namespace) -> None:
     from composer.pipeline import compose_to_files
 
-    rendered = compose_to_files(args.text, Path(args.out), seed=args.seed, progress=True)
+    heard = None
+    if args.tune:  # a user's tune: unusable input exits 2 before anything is written
+        from composer.listen import listen
+
+        heard = listen(Path(args.tune))
+    text = args.text if args.text is not None else ("" if heard else "a folk song")
+    rendered = compose_to_files(text, Path(args.out), seed=args.seed, progress=True, heard=heard)
     for path in rendered.paths():
         print(path)
+
+
+def cmd_listen(args: argparse.Namespace) -> None:
+    from composer.listen import listen
+
+    heard = listen(Path(args.file))
+    if args.json:
+        print(heard.to_json())
+    else:
+        print(heard.summary())
 
 
 def cmd_corpus(args: argparse.Namespace) -> None:
@@ -78,6 +94,11 @@ def cmd_sample(args: argparse.Namespace) -> None:
 
 
 def cmd_eval(args: argparse.Namespace) -> None:
+    if args.what == "songs":  # songs as delivered against held-out human tunes
+        from composer.training.songs_eval import evaluate_songs
+
+        evaluate_songs(per_style=args.per_style, out=Path(args.out))
+        return
     from composer.training.evaluate import evaluate
 
     evaluate(n_samples=args.n, out=Path(args.out), songs_per_style=args.songs)
@@ -96,18 +117,25 @@ def cmd_bench(args: argparse.Namespace) -> None:
     run_benchmarks(out=Path(args.out))
 
 
+def cmd_config(args: argparse.Namespace) -> None:
+    """Print the effective settings as JSON (secrets masked); exit 2 when they are invalid."""
+    from bot.settings import load_settings
+
+    print(json.dumps(load_settings().public(), indent=2, ensure_ascii=False))
+
+
 def cmd_bot(args: argparse.Namespace) -> None:
-    from bot.settings import Settings
+    from bot.settings import load_settings
     from bot.telegram.app import main
 
-    main(Settings())
+    main(load_settings())
 
 
 def cmd_worker(args: argparse.Namespace) -> None:
     from bot.queue.worker import main
-    from bot.settings import Settings
+    from bot.settings import load_settings
 
-    main(Settings())
+    main(load_settings())
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -123,10 +151,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_styles)
 
     p = sub.add_parser("compose", help="compose a song: MIDI, MP3, sheet music, JSON")
-    p.add_argument("text", nargs="?", default="a folk song")
+    p.add_argument("text", nargs="?", default=None,
+                   help='what to compose (default "a folk song"; with --tune, the style)')
     p.add_argument("--out", default="out")
     p.add_argument("--seed", type=int, default=None)
+    p.add_argument("--tune", help="your tune to build the song around: a voice recording "
+                   "(.ogg .oga .wav .mp3 .m4a), an .abc or a .mid file")
     p.set_defaults(func=cmd_compose)
+
+    p = sub.add_parser("listen", help="what Isadei hears in a tune (audio, ABC or MIDI)")
+    p.add_argument("file")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=cmd_listen)
 
     p = sub.add_parser("corpus", help="rebuild the training-data cache from music21's corpus")
     p.add_argument("--workers", type=int, default=2)
@@ -154,6 +190,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_sample)
 
     p = sub.add_parser("eval", help="held-out likelihood and generated-vs-human statistics")
+    p.add_argument("what", nargs="?", choices=("model", "songs"), default="model",
+                   help="model: likelihood and raw samples; songs: songs as delivered")
+    p.add_argument("--per-style", type=int, default=8, help="songs: composed songs per style")
     p.add_argument("--n", type=int, default=300, help="sampled tunes")
     p.add_argument("--songs", type=int, default=20, help="composed songs per style")
     p.add_argument("--out", default="weights/metrics.json")
@@ -166,6 +205,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quick", action="store_true", help="with --queue: 1, 4, 16 requests")
     p.add_argument("--out", default=BENCH_OUT)
     p.set_defaults(func=cmd_bench)
+
+    p = sub.add_parser("config", help="print the effective settings as JSON (secrets masked)")
+    p.set_defaults(func=cmd_config)
 
     p = sub.add_parser("bot", help="run the Telegram bot (polling)")
     p.set_defaults(func=cmd_bot)
@@ -183,6 +225,9 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(130)
     except ValueError as error:  # bad input: a clear message, not a traceback
         print(f"isadei: {error}", file=sys.stderr)
+        sys.exit(2)
+    except FileNotFoundError as error:
+        print(f"isadei: no such file: {error.filename}", file=sys.stderr)
         sys.exit(2)
     except RuntimeError as error:
         from composer.audio import MissingSystemDependency

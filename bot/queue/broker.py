@@ -30,7 +30,7 @@ def make_broker(settings: Settings) -> AsyncBroker:
         result_ex_time=settings.result_ttl_s,
         prefix_str=keys.results,
         serializer=JSONSerializer(),  # not taskiq-redis's default pickle: Redis is not trusted
-        **redis_options(),
+        **redis_options(settings),
     )
     # consumer_id "0": a group made after jobs were queued (a restarted Redis) still sees them.
     broker = RedisStreamBroker(
@@ -39,6 +39,7 @@ def make_broker(settings: Settings) -> AsyncBroker:
         consumer_group_name=keys.group,
         consumer_id="0",
         idle_timeout=int(settings.idle_timeout_s * 1000),
-        **redis_options(),
+        **redis_options(settings),
     )
-    return broker.with_result_backend(backend)
+    # JSON both ways, said here rather than left to taskiq's defaults: nothing is unpickled.
+    return broker.with_serializer(JSONSerializer()).with_result_backend(backend)

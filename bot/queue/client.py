@@ -14,15 +14,22 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, TypeVar
 
 from redis.asyncio import Redis
 from taskiq.kicker import AsyncKicker
 from taskiq.task import AsyncTaskiqTask
 
+from bot.queue import wire
 from bot.queue.broker import make_broker
-from bot.queue.keys import MARKER_TTL_S, REDIS_ERRORS, TASK_NAME, RedisKeys, task_id
+from bot.queue.keys import (
+    MARKER_TTL_S,
+    REDIS_ERRORS,
+    TASK_NAME,
+    RedisKeys,
+    task_id,
+    unavailable,
+)
 from bot.queue.results import read_manifest, unpack
 from bot.settings import Settings
 
@@ -65,6 +72,8 @@ class QueueClient:
         try:
             await self.broker.startup()
         except REDIS_ERRORS as error:
+            if not unavailable(error):
+                raise
             logger.warning("Redis is not reachable yet (%s); jobs wait for it", error)
 
     async def shutdown(self) -> None:
@@ -96,45 +105,74 @@ class QueueClient:
 
     async def poll(self, tid: str) -> Progress:
         """Where an attempt is; QueueUnavailable while Redis is away."""
-        backend = self.broker.result_backend
+        if self.settings.embedded:
+            return await self.poll_here(tid)
 
         async def look() -> Progress:
-            if await backend.is_result_ready(tid):
+            keys = self.keys
+            ready, progress, marked = await self.redis.mget(
+                keys.result(tid), keys.progress(tid), keys.submitted(tid)
+            )
+            if ready is not None:
                 return Progress(ready=True, stage=None, queued=True)
-            progress = await backend.get_progress(tid)
-            stage = progress.meta if progress and isinstance(progress.meta, str) else None
-            if stage is not None:
-                return Progress(ready=False, stage=stage, queued=True)
-            if self.settings.embedded:
-                return Progress(ready=False, stage=None, queued=tid in self.submitted)
-            marked = bool(await self.redis.exists(self.keys.submitted(tid)))
-            return Progress(ready=False, stage=None, queued=marked)
+            stage = wire.stage(progress)
+            # No marker: never submitted, lost with Redis, or done and its result expired.
+            return Progress(ready=False, stage=stage, queued=stage is not None or bool(marked))
 
         return await reachable(look)
+
+    async def poll_here(self, tid: str) -> Progress:
+        """Embedded mode: the in-memory backend of this process."""
+        backend = self.broker.result_backend
+        if await backend.is_result_ready(tid):
+            return Progress(ready=True, stage=None, queued=True)
+        progress = await backend.get_progress(tid)
+        stage = progress.meta if progress and isinstance(progress.meta, str) else None
+        return Progress(ready=False, stage=stage, queued=stage is not None or tid in self.submitted)
 
     async def fetch(self, tid: str, job_id: str) -> tuple[dict[str, Any] | None, str | None]:
         """The outcome of a finished attempt: (result with local file paths, None) or (None,
         error). A result whose files travelled through Redis is written to songs_dir/<job> here.
         """
 
-        async def get() -> tuple[dict[str, Any] | None, str | None]:
+        if self.settings.embedded:  # the task wrote the files here, in this process
             result = await self.broker.result_backend.get_result(tid)
             if result.is_err:
                 return None, repr(result.error)
-            value = dict(result.return_value)
-            transport = value.get("transport")
-            if transport == "redis":
-                files = await self.redis.hgetall(self.keys.files(job_id))
-                local = unpack(files, self.settings.songs_dir / job_id) if files else None
-            elif transport == "shared":
-                local = read_manifest(Path(value["dir"]))
-            else:  # embedded: the task wrote the files here
-                return value, None
-            if local is None:
+            return dict(result.return_value), None
+
+        async def get() -> tuple[dict[str, Any] | None, str | None]:
+            raw = await self.redis.get(self.keys.result(tid))
+            if raw is None:
                 raise LostResult(tid)
-            return {**local, **{k: v for k, v in value.items() if k in WORKER_FIELDS}}, None
+            try:
+                return await self.localise(wire.outcome(raw), tid, job_id)
+            except wire.Untrusted as error:  # someone else wrote it: fail this attempt
+                logger.error("job=%s: untrusted result of %s: %s", job_id, tid, error)
+                return None, f"untrusted result: {error}"
 
         return await reachable(get)
+
+    async def localise(
+        self, outcome: tuple[dict[str, Any] | None, str | None], tid: str, job_id: str
+    ) -> tuple[dict[str, Any] | None, str | None]:
+        """A worker's result with its files made local: fetched from Redis into songs_dir/<job>,
+        or found in the shared folder (at the path the bot computes, never one it is sent)."""
+        value, error = outcome
+        if value is None:
+            return None, error
+        job_id = wire.job_id(job_id)
+        transport = value.get("transport")
+        if transport == "redis":
+            files = await self.redis.hgetall(self.keys.files(job_id))
+            local = unpack(files, self.settings.songs_dir / job_id) if files else None
+        elif transport == "shared" and self.settings.shared_dir:
+            local = read_manifest(self.settings.shared_dir / "songs" / job_id)
+        else:
+            raise wire.Untrusted(f"unknown transport {str(transport)[:40]!r}")
+        if local is None:
+            raise LostResult(tid)
+        return {**local, **{k: v for k, v in value.items() if k in WORKER_FIELDS}}, None
 
     async def forget(self, tid: str) -> None:
         """Drop what is known of an attempt, so that submitting it again starts afresh."""
@@ -150,14 +188,20 @@ class QueueClient:
         if self.settings.embedded:
             return
         try:
-            await self.redis.set(self.keys.cancelled(job_id), 1, ex=self.settings.result_ttl_s)
+            await self.redis.set(self.keys.cancelled(job_id), 1, ex=MARKER_TTL_S)
         except REDIS_ERRORS as error:
             logger.info("job=%s: cancel not recorded in Redis: %s", job_id, error)
 
 
 async def reachable(call: Callable[[], Awaitable[T]]) -> T:
-    """Run a Redis call; connection trouble becomes QueueUnavailable."""
+    """Run a Redis call; Redis being away or refusing for now (out of memory, read-only...)
+    becomes QueueUnavailable: the job waits, the user hears "busy". Our own mistakes raise."""
     try:
         return await call()
-    except REDIS_ERRORS as error:
-        raise QueueUnavailable(str(error) or type(error).__name__) from error
+    except Exception as error:  # a Redis error, or taskiq's SendTaskError wrapping one
+        if not unavailable(error):
+            raise
+        root = error
+        while root.__cause__ is not None:  # Redis's own words, not taskiq's wrapper's
+            root = root.__cause__
+        raise QueueUnavailable(str(root) or type(root).__name__) from error

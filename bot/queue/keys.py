@@ -1,19 +1,57 @@
 """What the bot and the workers agree on in Redis: the task's name, every key name (all under
-one prefix, so several deployments can share a server), and how to connect."""
+one prefix, so several deployments can share a server), how to connect (password, TLS), and
+which Redis errors mean "Redis cannot serve us right now" (wait) rather than a bug of ours."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import redis.exceptions
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 
+if TYPE_CHECKING:
+    from bot.settings import Settings
+
 TASK_NAME = "isadei.compose_job"
 MARKER_TTL_S = 7 * 86400  # a queued job may wait long; a week is plenty
-# Connection trouble, as redis-py reports it (OSError: refused, reset, unreachable).
-REDIS_ERRORS = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError)
+# What a Redis call can raise (OSError: refused, reset, unreachable). Catch these, then ask
+# `unavailable` whether to wait (the server's condition) or to fail (our own mistake).
+REDIS_ERRORS = (redis.exceptions.RedisError, OSError)
+# The server refuses for now: out of memory, a read-only replica, loading, a failover, AUTH
+# or ACL trouble (the operator's to fix), a failed RDB save (MISCONF), too many clients.
+SERVER_CONDITIONS = (
+    "OOM", "READONLY", "LOADING", "MASTERDOWN", "MISCONF", "NOREPLICAS", "BUSY", "TRYAGAIN",
+    "CLUSTERDOWN", "NOAUTH", "WRONGPASS", "NOPERM", "EXECABORT", "ERR max number of clients",
+)
+
+
+def unavailable(error: BaseException) -> bool:
+    """Is this error Redis being away or refusing for now (wait, tell the user "busy"), rather
+    than a request of ours that Redis rejects (a bug: fail loudly)? Looks through wrappers
+    (taskiq raises SendTaskError from the Redis error)."""
+    if error.__cause__ is not None and unavailable(error.__cause__):
+        return True
+    if isinstance(
+        error,
+        OSError
+        | redis.exceptions.ConnectionError
+        | redis.exceptions.TimeoutError
+        | redis.exceptions.OutOfMemoryError
+        | redis.exceptions.ReadOnlyError
+        | redis.exceptions.MasterDownError
+        | redis.exceptions.TryAgainError
+        | redis.exceptions.ClusterDownError
+        | redis.exceptions.NoPermissionError
+        | redis.exceptions.ExecAbortError,
+    ):
+        return True
+    if isinstance(error, redis.exceptions.ResponseError):
+        # A pipeline's error reads "Command # 1 (...) of pipeline caused error: OOM ...".
+        message = str(error).split("caused error: ", 1)[-1]
+        return message.startswith(SERVER_CONDITIONS)
+    return False
 
 
 def task_id(job_id: str, attempt: int) -> str:
@@ -21,15 +59,21 @@ def task_id(job_id: str, attempt: int) -> str:
     return f"{job_id}.{attempt}"
 
 
-def redis_options() -> dict[str, Any]:
+def redis_options(settings: Settings | None = None) -> dict[str, Any]:
     """Connection settings for every Redis pool: fail fast while Redis is away (the callers
-    retry), and keep the socket timeout above XREADGROUP's block time (redis-py 8 pitfall)."""
-    return {
+    retry), and keep the socket timeout above XREADGROUP's block time (redis-py 8 pitfall);
+    the password (ISADEI_REDIS_PASSWORD) and, for rediss://, the CA to trust."""
+    options: dict[str, Any] = {
         "socket_connect_timeout": 3,
         "socket_timeout": 15,
         "health_check_interval": 10,
         "retry": Retry(ExponentialBackoff(cap=0.5, base=0.05), 2),
     }
+    if settings is not None and settings.redis_password is not None:
+        options["password"] = settings.redis_password.get_secret_value()
+    if settings is not None and settings.redis_ca_file is not None:
+        options["ssl_ca_certs"] = str(settings.redis_ca_file)
+    return options
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
 """The files of a finished job: one folder per job, and how it travels from worker to bot.
 
-Everything here is JSON or plain bytes: nothing that crosses Redis is unpickled.
+Everything here is JSON or plain bytes: nothing that crosses Redis is unpickled, and every
+file name read back is checked (bot/queue/wire.py) before it is joined to a folder.
 
 A job's folder holds <slug>.mp3/.mid/.png/.json and job-result.json, the manifest, written
 last: a folder with a manifest is complete. It is written as "<job>.partial" and renamed, so
@@ -15,6 +16,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from bot.queue import wire
 from composer.song import Rendered, SongRecord
 
 MANIFEST = "job-result.json"  # written last: its presence means the job's files are complete
@@ -58,14 +60,17 @@ def write_result(rendered: Rendered, scratch: Path, out_dir: Path) -> dict[str, 
 
 
 def read_manifest(out_dir: Path) -> dict[str, Any] | None:
-    """The result of a finished job from its files (absolute paths), or None if incomplete."""
+    """The result of a finished job from its files (absolute paths), or None if incomplete.
+    Raises wire.Untrusted for a manifest that names files outside its folder."""
     try:
         result = json.loads((out_dir / MANIFEST).read_text())
     except (OSError, ValueError):
         return None
+    if not isinstance(result, dict):
+        raise wire.Untrusted("a manifest that is not an object")
     for name in FILE_KINDS:
         if result.get(name):
-            result[name] = str(out_dir / result[name])
+            result[name] = str(out_dir / wire.file_name(result[name]))
             if not Path(result[name]).exists():
                 return None
     return result
@@ -78,14 +83,18 @@ def pack(out_dir: Path) -> dict[str, bytes]:
 
 def unpack(files: dict[Any, bytes], out_dir: Path) -> dict[str, Any] | None:
     """Write a packed job folder to out_dir (whole or nothing); its result, or None if the
-    manifest is missing (the files expired, or Redis lost them)."""
-    named = {(k.decode() if isinstance(k, bytes) else str(k)): v for k, v in files.items()}
+    manifest is missing (the files expired, or Redis lost them). Raises wire.Untrusted for a
+    file name that is not a bare name."""
+    named = {
+        wire.file_name(k.decode(errors="replace") if isinstance(k, bytes) else str(k)): v
+        for k, v in files.items()
+    }
     if MANIFEST not in named:
         return None
     scratch = scratch_of(out_dir)
     for name, data in named.items():
         if name != MANIFEST:
-            (scratch / Path(name).name).write_bytes(data)  # .name: never outside the folder
+            (scratch / name).write_bytes(data)
     (scratch / MANIFEST).write_bytes(named[MANIFEST])  # last, as always
     shutil.rmtree(out_dir, ignore_errors=True)
     scratch.rename(out_dir)
@@ -94,4 +103,7 @@ def unpack(files: dict[Any, bytes], out_dir: Path) -> dict[str, Any] | None:
 
 def names_of(manifest: dict[str, Any]) -> dict[str, Any]:
     """A manifest with bare file names instead of paths (what travels in a task result)."""
-    return {k: Path(v).name if k in FILE_KINDS and v else v for k, v in manifest.items()}
+    return {
+        k: wire.file_name(Path(str(v)).name) if k in FILE_KINDS and v else v
+        for k, v in manifest.items()
+    }

@@ -25,8 +25,9 @@ from taskiq.message import TaskiqMessage
 from taskiq.result import TaskiqResult
 
 from bot import metrics
+from bot.queue import wire
 from bot.queue.broker import make_broker
-from bot.queue.keys import MARKER_TTL_S, REDIS_ERRORS, RedisKeys
+from bot.queue.keys import MARKER_TTL_S, REDIS_ERRORS, RedisKeys, unavailable
 from bot.queue.results import MANIFEST, names_of, pack, read_manifest
 from bot.settings import Settings
 
@@ -55,11 +56,14 @@ class WorkerStream:
         metrics.worker_redis_up.set(1 if ok else 0)
 
     async def with_redis(self, call: Callable[[], Awaitable[T]]) -> T:
-        """Run a Redis call, waiting for Redis while it is away (jobs are not dropped)."""
+        """Run a Redis call, waiting while Redis is away or refuses for now (out of memory,
+        read-only, loading): jobs are not dropped."""
         while True:
             try:
                 result = await call()
             except REDIS_ERRORS as error:
+                if not unavailable(error):
+                    raise
                 self.set_ok(False, error)
                 await asyncio.sleep(1)
                 continue
@@ -74,9 +78,17 @@ class WorkerStream:
                     self.keys.stream, self.keys.group, id="0", mkstream=True
                 )
             except redis.exceptions.ResponseError as error:
-                if "BUSYGROUP" not in str(error):
+                if "BUSYGROUP" in str(error):
+                    self.set_ok(True)
+                    return
+                if not unavailable(error):
                     raise
+                self.set_ok(False, error)
+                await asyncio.sleep(1)
+                continue
             except REDIS_ERRORS as error:
+                if not unavailable(error):
+                    raise
                 self.set_ok(False, error)
                 await asyncio.sleep(1)
                 continue
@@ -113,11 +125,17 @@ class WorkerStream:
                 entries = [e for _, stream_entries in read or [] for e in stream_entries]
             self.set_ok(True)
         except redis.exceptions.ResponseError as error:
-            if "NOGROUP" not in str(error):
+            if "NOGROUP" in str(error):
+                await self.join_group()  # Redis restarted without its data
+                return []
+            if not unavailable(error):
                 raise
-            await self.join_group()  # Redis restarted without its data
+            self.set_ok(False, error)
+            await asyncio.sleep(1)
             return []
         except REDIS_ERRORS as error:
+            if not unavailable(error):
+                raise
             self.set_ok(False, error)
             await asyncio.sleep(1)
             return []
@@ -136,14 +154,21 @@ class WorkerStream:
     async def cancelled(self, job_id: str) -> bool:
         return bool(await self.redis.exists(self.keys.cancelled(job_id)))
 
-    async def ack(self, entry: str) -> None:
-        """Acknowledge and delete a stream entry (the stream keeps only unfinished jobs)."""
+    async def ack(self, entry: str, tid: str | None = None) -> None:
+        """Acknowledge and delete a stream entry (the stream keeps only unfinished jobs), and
+        its "submitted" marker: once the result expires, the bot sees the attempt gone and
+        submits it again, instead of waiting for a result that will never come."""
         keys = self.keys
         try:
             async with self.redis.pipeline(transaction=True) as pipe:
-                await pipe.xack(keys.stream, keys.group, entry).xdel(keys.stream, entry).execute()
-        except redis.exceptions.ResponseError as error:  # a restarted Redis: nothing to ack
-            logger.info("entry %s not acknowledged: %s", entry, error)
+                pipe.xack(keys.stream, keys.group, entry).xdel(keys.stream, entry)
+                if tid is not None:
+                    pipe.delete(keys.submitted(tid))
+                await pipe.execute()
+        except redis.exceptions.ResponseError as error:
+            if unavailable(error):
+                raise
+            logger.info("entry %s not acknowledged: %s", entry, error)  # a restarted Redis
 
     async def hand_back(self, entry: str, data: bytes, tid: str) -> None:
         """Put an entry back on the stream as new, for any worker (raises on Redis trouble)."""
@@ -172,25 +197,33 @@ class WorkerStream:
         try:
             progress = TaskProgress(state=TaskState.STARTED, meta=stage)
             await self.broker.result_backend.set_progress(tid, progress)
-        except REDIS_ERRORS as error:
+        except REDIS_ERRORS as error:  # whatever it is: the job goes on
             logger.debug("job=%s: stage not recorded: %r", job_id, error)
 
     def job_dir(self, job_id: str) -> Path:
+        job_id = wire.job_id(job_id)  # it came from Redis: never a path of its own
         if self.settings.shared_dir:
             return self.settings.shared_dir / "songs" / job_id
         return self.scratch / job_id
 
     async def stored(self, job_id: str) -> dict[str, Any] | None:
-        """The result of a job whose files are already stored (done before, by any worker)."""
-        if self.settings.shared_dir:
-            manifest = read_manifest(self.job_dir(job_id))
-            if manifest is None:
+        """The result of a job whose files are already stored (done before, by any worker);
+        None when they are not, or when what is stored is not ours (it is composed afresh)."""
+        try:
+            if self.settings.shared_dir:
+                manifest = read_manifest(self.job_dir(job_id))
+                if manifest is None:
+                    return None
+                return {**names_of(manifest), "transport": "shared"}
+            data = wire.loads(await self.redis.hget(self.keys.files(job_id), MANIFEST), "files")
+            if data is None:
                 return None
-            return {**names_of(manifest), "transport": "shared", "dir": str(self.job_dir(job_id))}
-        data = await self.redis.hget(self.keys.files(job_id), MANIFEST)
-        if data is None:
+            if not isinstance(data, dict):
+                raise wire.Untrusted("a manifest that is not an object")
+            return {**names_of(data), "transport": "redis"}
+        except wire.Untrusted as error:
+            logger.warning("job=%s: stored files not reused: %s", job_id, error)
             return None
-        return {**json.loads(data), "transport": "redis"}
 
     async def store(self, job_id: str, out_dir: Path, extra: dict[str, Any]) -> dict[str, Any]:
         """Make a finished job folder reachable by the bot; the task's result."""
@@ -198,7 +231,7 @@ class WorkerStream:
         assert manifest is not None, out_dir
         value = {**names_of(manifest), **extra}
         if self.settings.shared_dir:
-            return {**value, "transport": "shared", "dir": str(out_dir)}
+            return {**value, "transport": "shared"}
         files, key = pack(out_dir), self.keys.files(job_id)
 
         async def put() -> None:  # one transaction: all the files or none
@@ -226,6 +259,24 @@ class WorkerStream:
         pending = await self.redis.xpending(keys.stream, keys.group)
         metrics.queue_depth.set(max(0, length - int(pending.get("pending") or 0)))
         self.set_ok(True)
+
+    async def prune(self) -> list[str]:
+        """Forget the consumer names of workers that are gone (kill -9 leaves them in the group
+        forever): no heartbeat, nothing pending (deleting a name with pending entries would
+        lose them), idle longer than idle_timeout. A live worker comes back by reading."""
+        keys, gone = self.keys, []
+        for consumer in await self.redis.xinfo_consumers(keys.stream, keys.group):
+            name = text(consumer.get("name"))
+            idle_s = int(consumer.get("idle") or 0) / 1000
+            if name == self.name or int(consumer.get("pending") or 0) > 0:
+                continue
+            if idle_s < self.settings.idle_timeout_s or await self.redis.exists(keys.worker(name)):
+                continue
+            await self.redis.xgroup_delconsumer(keys.stream, keys.group, name)
+            gone.append(name)
+        if gone:
+            logger.info("forgot %d gone worker(s): %s", len(gone), ", ".join(gone))
+        return gone
 
     async def close(self) -> None:
         with contextlib.suppress(*REDIS_ERRORS):

@@ -23,6 +23,7 @@ finished files are reused, and the bot sends each part of a song once.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -31,23 +32,26 @@ import signal
 import socket
 import sys
 import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from typing import Any
 
-import redis.exceptions
 from taskiq.result import TaskiqResult
 
 from bot import metrics
+from bot.queue import wire
 from bot.queue.engine import REAL, Engine, generate_each
-from bot.queue.keys import REDIS_ERRORS
+from bot.queue.keys import REDIS_ERRORS, unavailable
 from bot.queue.stream import WorkerStream
+from bot.queue.watchdog import Watchdog, exit_now
 from bot.settings import Settings
+from composer.request import SongRequest
 from composer.song import COMPOSING, RENDERING
 
 logger = logging.getLogger("isadei.worker")
+PRUNE_S = 30.0  # how often a worker forgets the names of gone workers
 
 
 @dataclass
@@ -69,7 +73,9 @@ class Item:
 
 
 class Worker:
-    def __init__(self, settings: Settings, engine: Engine = REAL):
+    def __init__(
+        self, settings: Settings, engine: Engine = REAL, on_hang: Callable[[str], None] = exit_now
+    ):
         if settings.embedded:
             raise ValueError("a worker needs ISADEI_REDIS_URL")
         self.settings, self.engine = settings, engine
@@ -88,6 +94,13 @@ class Worker:
         self.generator = ThreadPoolExecutor(1, thread_name_prefix="generate")  # one model
         self.pool: ProcessPoolExecutor | None = None
         self.tasks: set[asyncio.Task] = set()
+        # Hung: one generation past twice a job's time (the bot's own backstop), or an event
+        # loop that stopped turning. Either way: exit, and let the supervisor restart us.
+        self.watchdog = Watchdog(
+            generate_limit_s=2 * settings.job_timeout_s,
+            loop_limit_s=max(60.0, 10 * settings.heartbeat_s),
+            on_hang=self.hung(on_hang),
+        )
 
     # -- life --
 
@@ -105,6 +118,7 @@ class Worker:
         shutil.rmtree(self.scratch, ignore_errors=True)
         self.scratch.mkdir(parents=True, exist_ok=True)
         await self.stream.join_group()
+        self.watchdog.start()
         logger.info(
             "worker %s up on %s: batches of up to %d, %d render process(es), stream %s",
             self.name,
@@ -130,7 +144,18 @@ class Worker:
             await asyncio.wait_for(self.close(), 10)
         except TimeoutError:
             logger.error("shutdown took too long; leaving anyway")
+        self.watchdog.stop()
         self.stopped.set()
+
+    def hung(self, on_hang: Callable[[str], None]) -> Callable[[str], None]:
+        """What the watchdog calls: stop the render processes, then on_hang (exit)."""
+
+        def react(reason: str) -> None:
+            for process in list((getattr(self.pool, "_processes", None) or {}).values()):
+                process.terminate()
+            on_hang(reason)
+
+        return react
 
     async def close(self) -> None:
         if self.pool is not None:
@@ -171,16 +196,20 @@ class Worker:
 
     async def take(self, entry: str, data: bytes) -> None:
         """Hold one delivered job: reuse its files if they exist, else queue it for a batch."""
-        try:
+        try:  # whoever can write to Redis can write this: check every part
             message = self.stream.message(data)
             job_id, request, seed = message.args[:3]
+            job_id = wire.job_id(job_id)
+            if not isinstance(request, dict) or not isinstance(seed, int):
+                raise wire.Untrusted("request or seed of the wrong type")
+            SongRequest.from_json(request)  # raises on what the composer cannot read
             item = Item(
                 entry,
                 data,
-                message.task_id,
-                str(job_id),
+                wire.task_id_of(message.task_id, job_id),
+                job_id,
                 dict(request),
-                int(seed),
+                seed,
                 final=str(message.labels.get("final")).lower() == "true",
             )
         except Exception as error:  # not one of ours: record it, never retry it
@@ -195,6 +224,8 @@ class Worker:
             cancelled = await self.stream.cancelled(item.job_id)
             reused = None if cancelled else await self.stream.stored(item.job_id)
         except REDIS_ERRORS as error:  # leave it unacknowledged: it comes back
+            if not unavailable(error):
+                raise
             self.stream.set_ok(False, error)
             self.release(item)
             return
@@ -261,13 +292,17 @@ class Worker:
             metrics.worker_stage_seconds.labels("wait").observe(item.timings["wait"])
         await asyncio.gather(*(self.set_stage(item, COMPOSING) for item in batch))
         firsts = [items[0] for items in by_job.values()]
-        songs = await asyncio.get_running_loop().run_in_executor(
-            self.generator,
-            generate_each,
-            self.engine.generate,
-            [item.request for item in firsts],
-            [item.seed for item in firsts],
-        )
+        self.watchdog.generating(True)
+        try:
+            songs = await asyncio.get_running_loop().run_in_executor(
+                self.generator,
+                generate_each,
+                self.engine.generate,
+                [item.request for item in firsts],
+                [item.seed for item in firsts],
+            )
+        finally:
+            self.watchdog.generating(False)
         seconds = time.monotonic() - started
         self.batches += 1
         metrics.batch_size.observe(len(firsts))
@@ -345,7 +380,7 @@ class Worker:
                 )
                 metrics.worker_jobs.labels("dead_letter").inc()
         await self.stream.answer(item.task_id, result)
-        await self.stream.with_redis(lambda: self.stream.ack(item.entry))
+        await self.stream.with_redis(lambda: self.stream.ack(item.entry, item.task_id))
         self.release(item)
         self.jobs_done += 1
         status = status or ("done" if error is None else "failed")
@@ -361,7 +396,7 @@ class Worker:
             await self.stream.hand_back(item.entry, item.data, item.task_id)
             metrics.worker_jobs.labels("handed_back").inc()
             logger.info("job=%s handed back to the queue", item.job_id)
-        except (*REDIS_ERRORS, redis.exceptions.ResponseError) as error:
+        except REDIS_ERRORS as error:
             logger.info(
                 "job=%s not handed back (%s): it comes back after idle_timeout", item.job_id, error
             )
@@ -378,8 +413,11 @@ class Worker:
     # -- health --
 
     async def heartbeat_loop(self) -> None:
-        """Keep held jobs claimed, say we are alive, time out stuck jobs, count the queue."""
+        """Keep held jobs claimed, say we are alive, time out stuck jobs, count the queue,
+        forget gone workers; and tell the watchdog the event loop turns."""
+        last_prune = 0.0
         while True:
+            self.watchdog.tick()
             entries = [entry for entry, item in self.held.items() if not item.done]
             status = {
                 "name": self.name,
@@ -391,16 +429,29 @@ class Worker:
             }
             try:
                 await self.stream.heartbeat(entries, status)
+                if time.monotonic() - last_prune > PRUNE_S:
+                    last_prune = time.monotonic()
+                    await self.stream.prune()
+                    self.prune_scratch()
             except REDIS_ERRORS as error:
-                self.stream.set_ok(False, error)
-            except redis.exceptions.ResponseError as error:
-                logger.info("heartbeat: %s", error)
+                if unavailable(error):
+                    self.stream.set_ok(False, error)
+                else:
+                    logger.info("heartbeat: %s", error)
             now = time.monotonic()
             for item in list(self.held.values()):
                 if not item.done and now - item.taken > self.settings.job_timeout_s:
                     error = f"timed out after {self.settings.job_timeout_s:g} s"
                     self.spawn(self.finish(item, error=error, status="timed_out"))
             await asyncio.sleep(self.settings.heartbeat_s)
+
+    def prune_scratch(self) -> None:
+        """Remove the scratch folders of this data folder's workers that died (kill -9 leaves
+        them; a restarted worker has a new name): those not touched for a day."""
+        for folder in self.scratch.parent.iterdir():
+            with contextlib.suppress(OSError):
+                if folder != self.scratch and time.time() - folder.stat().st_mtime > 86400:
+                    shutil.rmtree(folder, ignore_errors=True)
 
     def spawn(self, coroutine: Awaitable[Any]) -> None:
         """A background task that is kept referenced, and whose errors are logged."""

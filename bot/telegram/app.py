@@ -20,6 +20,7 @@ from telegram.ext import (
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
+    ChosenInlineResultHandler,
     CommandHandler,
     ContextTypes,
     InlineQueryHandler,
@@ -34,16 +35,37 @@ from bot.telegram import handlers
 from bot.telegram.jobs import ACTIVE, JobStore
 from bot.telegram.runner import start_runner
 from bot.telegram.runtime import Runtime, runtime
-from bot.telegram.texts import COMMANDS, EN, RU
+from bot.telegram.texts import COMMANDS, EN, LOCALES, t
+from bot.telegram.user_settings import user_settings
+from composer.i18n import FALLBACKS, languages
 
 logger = logging.getLogger("isadei.bot")
 
 
-async def post_init(app: Application) -> None:
-    """Register the command list, start the queue, resume unfinished jobs."""
-    for lang, code in ((EN, None), (RU, "ru")):
-        commands = [BotCommand(name, description) for name, description in COMMANDS[lang]]
+def language_codes() -> list[tuple[str, str | None]]:
+    """(language, Telegram language_code) for each profile to register: the default (no
+    code) in English, then each language we have, and the clients that read one of them."""
+    codes: list[tuple[str, str | None]] = [(EN, None)]
+    for lang in languages(LOCALES):
+        codes.append((lang, lang))
+        codes += [(lang, client) for client, read in FALLBACKS.items() if read == lang]
+    return codes
+
+
+async def register_profile(app: Application) -> None:
+    """The command menu, the description ("What can this bot do?") and the short description
+    (the profile page) in each language."""
+    for lang, code in language_codes():
+        commands = [BotCommand(name, t(lang, f"cmd_{name}")) for name in COMMANDS]
         await app.bot.set_my_commands(commands, language_code=code)
+    for lang, code in language_codes():
+        await app.bot.set_my_description(t(lang, "description"), language_code=code)
+        await app.bot.set_my_short_description(t(lang, "short_description"), language_code=code)
+
+
+async def post_init(app: Application) -> None:
+    """Register the profile, start the queue, resume unfinished jobs."""
+    await register_profile(app)
     rt = runtime(app)
     await rt.queue.start()
     if rt.settings.metrics_port and app.job_queue:
@@ -79,6 +101,7 @@ async def post_shutdown(app: Application) -> None:
     rt = runtime(app)
     await rt.queue.shutdown()
     rt.store.close()
+    user_settings(app).close()
 
 
 class RedactingFormatter(logging.Formatter):
@@ -131,20 +154,40 @@ def build_application(settings: Settings) -> Application:
         settings=settings, store=JobStore(settings.db_path), queue=QueueClient(settings)
     )
 
-    private = (
-        filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND & filters.UpdateType.MESSAGE
-    )
-    groups = filters.ChatType.GROUPS & filters.TEXT & ~filters.COMMAND & filters.UpdateType.MESSAGE
-    app.add_handler(CommandHandler("start", handlers.start))
-    app.add_handler(CommandHandler("help", handlers.help_command))
-    app.add_handler(CommandHandler("styles", handlers.styles_command))
-    app.add_handler(CommandHandler("compose", handlers.compose_command))
-    app.add_handler(CommandHandler("cancel", handlers.cancel_command))
-    app.add_handler(CommandHandler("stats", handlers.stats_command))
-    app.add_handler(MessageHandler(private, handlers.private_text))
+    private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
+    text = filters.TEXT & ~filters.COMMAND
+    groups = filters.ChatType.GROUPS & text & filters.UpdateType.MESSAGE
+    for name, callback in (
+        ("start", handlers.start),
+        ("help", handlers.help_command),
+        ("styles", handlers.styles_command),
+        ("settings", handlers.settings_command),
+        ("compose", handlers.compose_command),
+        ("cancel", handlers.cancel_command),
+        ("stats", handlers.stats_command),
+    ):
+        app.add_handler(CommandHandler(name, callback))
+    app.add_handler(MessageHandler(private & text, handlers.private_text))
     app.add_handler(MessageHandler(groups, handlers.group_text))
+    # In a private chat everything gets an answer: a user's own tune (voice, audio, .abc,
+    # .mid) has a handler of its own, so the "song from a hummed tune" work replaces one body.
+    app.add_handler(MessageHandler(private & filters.VOICE, handlers.voice_tune))
+    app.add_handler(MessageHandler(private & filters.Document.FileExtension("abc"),
+                                   handlers.abc_tune))
+    app.add_handler(MessageHandler(private & (filters.Document.FileExtension("mid")
+                                              | filters.Document.FileExtension("midi")
+                                              | filters.Document.MimeType("audio/midi")),
+                                   handlers.midi_tune))
+    app.add_handler(MessageHandler(private & (filters.AUDIO | filters.Document.AUDIO),
+                                   handlers.audio_tune))  # (after .mid: audio/midi)
+    app.add_handler(MessageHandler(private & filters.Document.ALL, handlers.other_document))
+    app.add_handler(MessageHandler(private & filters.COMMAND, handlers.unknown_command))
+    app.add_handler(MessageHandler(filters.ChatType.PRIVATE & filters.UpdateType.EDITED,
+                                   handlers.edited_message))
+    app.add_handler(MessageHandler(private, handlers.other_message))  # photos, stickers, ...
     app.add_handler(CallbackQueryHandler(handlers.button))
     app.add_handler(InlineQueryHandler(handlers.inline_query))
+    app.add_handler(ChosenInlineResultHandler(handlers.chosen_inline_result))
     app.add_error_handler(handlers.on_error)
     return app
 

@@ -20,6 +20,7 @@ from bot import metrics
 from bot.telegram.jobs import ACTIVE, DONE, SENDING, Job
 from bot.telegram.runtime import runtime
 from bot.telegram.sending import chat_action, reply_to, send
+from bot.telegram.sharing import edit_inline_song
 from bot.telegram.status import remove_status, show_status
 from bot.telegram.words import caption_of, song_keyboard, title_of
 
@@ -51,6 +52,7 @@ async def deliver(app: Application, job: Job, reuse: Job | None) -> None:
         job = rt.store.update(
             job.id, audio_file_id=message.audio.file_id, audio_message_id=message.message_id
         )
+        await edit_inline_song(app, job)  # a song asked for from inline mode: into its message
     quiet = {  # MIDI and sheet music: under the audio, without a second notification
         "chat_id": job.chat_id,
         "reply_parameters": reply_to(job.audio_message_id),

@@ -9,7 +9,7 @@ import time
 from dataclasses import replace
 from typing import Any
 
-from telegram import Update
+from telegram import Chat, Update
 from telegram.constants import ChatType
 from telegram.ext import Application, ContextTypes
 
@@ -19,7 +19,9 @@ from bot.telegram.jobs import DuplicateJob, Job, new_job_id
 from bot.telegram.runner import start_runner
 from bot.telegram.runtime import Runtime, runtime
 from bot.telegram.texts import lang_of, t, wait_time
-from bot.telegram.words import record_of, tempo_of
+from bot.telegram.user_settings import UserSettings, user_settings
+from bot.telegram.words import job_request, record_of, tempo_of
+from composer.i18n import script_language
 from composer.music import transpose_key
 from composer.request import SongRequest, longer_length
 
@@ -38,23 +40,25 @@ INSTRUMENTS = [
     "accordion",
     "music box",
 ]
-ACTIONS = ("again", "var", "long", "inst")  # the buttons under a song
+ACTIONS = ("again", "var", "long", "inst")  # the buttons under a song (menus: menus.py)
 
 
-def job_request(request: SongRequest) -> dict[str, Any]:
-    """What a job record keeps of a request: SongRequest.to_json() plus the words."""
-    return {**request.to_json(), "text": request.text}
-
-
-def parse_request(text: str) -> dict[str, Any]:
-    """Words → the request a job stores."""
+def parse_request(text: str, lang: str, defaults: UserSettings | None = None) -> dict[str, Any]:
+    """Words → the request a job stores, its notes in `lang`; the user's defaults fill what
+    the words leave open."""
     text = text.strip().removeprefix("🎼").strip()
-    return job_request(replace(composer.request.parse(text), text=text))
+    request = replace(composer.request.parse(text, lang), text=text)
+    if defaults is not None:
+        if request.instrument is None and defaults.instrument:
+            request.instrument = defaults.instrument
+        if request.length_seconds is None and defaults.length_seconds:
+            request.length_seconds = defaults.length_seconds
+    return job_request(request)
 
 
-def style_request(style_id: str) -> dict[str, Any]:
-    """The request a style button makes."""
-    return job_request(SongRequest(style=style_id, text=style_id))
+def style_request(style_id: str, lang: str) -> dict[str, Any]:
+    """The request a style button (or a deep link) makes."""
+    return job_request(SongRequest(style=style_id, text=style_id, lang=lang))
 
 
 def random_seed() -> int:
@@ -89,7 +93,7 @@ def derive(action: str, parent: Job) -> tuple[dict[str, Any], int]:
 def refusal(rt: Runtime, user_id: int, lang: str) -> str | None:
     """A friendly "not now, try again in ..." if a limit is reached, else None."""
     settings, store, now = rt.settings, rt.store, time.time()
-    typical = rt.store.stats(now - 86400)["p50"] or TYPICAL_SONG_S
+    typical = rt.store.typical_seconds() or TYPICAL_SONG_S  # a running figure: O(1)
     slots = max(1, settings.compose_slots)
     everyone = store.active()
     if len(everyone) >= settings.queue_cap:
@@ -115,12 +119,16 @@ def accept(
     lang: str,
     seed: int | None = None,
     parent_id: str | None = None,
+    chat: Chat | None = None,
 ) -> tuple[Job | None, str | None]:
-    """Record a job (before any "on it") and start its runner; or say why not.
+    """Record a job (before any "on it") and start its runner; or say why not. `chat`: where
+    the song goes when the update has no chat of its own (inline mode: the user's private
+    chat with the bot).
 
     No await in here: the limit check and the insert happen as one step on the event loop.
     """
-    user, chat, message = update.effective_user, update.effective_chat, update.effective_message
+    user, message = update.effective_user, update.effective_message
+    chat = chat or update.effective_chat
     assert user is not None and chat is not None
     rt = runtime(app)
     reason = refusal(rt, user.id, lang)
@@ -160,18 +168,25 @@ def accept(
     return job, None
 
 
+def user_lang(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str = "") -> str:
+    """The language to answer in: the words' own script, else /settings, else the client's."""
+    user = update.effective_user
+    chosen = user_settings(context.application).get(user.id).lang if user else None
+    return script_language(text) or chosen or lang_of(user.language_code if user else None)
+
+
 async def accept_text(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> None:
     """A request in words from a message: accept it, or answer why not."""
     message = update.effective_message
     user = update.effective_user
     assert message is not None and user is not None
-    lang = lang_of(user.language_code, text)
+    lang = user_lang(update, context, text)
     _, reason = accept(
         context.application,
         update,
-        parse_request(text),
+        parse_request(text, lang, user_settings(context.application).get(user.id)),
         source=f"m:{message.chat_id}:{message.message_id}",
         lang=lang,
     )
-    if reason:
+    if reason and runtime(context.application).refusals.allow(update):  # one a minute
         await message.reply_text(reason, do_quote=message.chat.type != ChatType.PRIVATE)

@@ -7,8 +7,10 @@ sent), so a job resumed after a restart sends only what is missing.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
+import os
 import secrets
 import sqlite3
 import time
@@ -16,6 +18,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from bot.settings import SettingsError
 from composer.song import COMPOSING, RENDERING
 
 QUEUED, SENDING = "queued", "sending"  # composing and rendering: the composer's stages
@@ -24,6 +27,7 @@ ACTIVE = (QUEUED, COMPOSING, RENDERING, SENDING)
 FINISHED = (DONE, FAILED, CANCELLED)
 
 _JSON_FIELDS = ("request", "timings", "result")
+TYPICAL_WINDOW = 20  # the typical latency follows roughly the last this many songs
 
 
 class DuplicateJob(Exception):
@@ -56,6 +60,8 @@ class Job:
     midi_file_id: str | None = None  # set = MIDI sent
     sheet_file_id: str | None = None  # set = sheet music sent
     audio_message_id: int | None = None
+    in_process: int = 0  # 1 while this bot process composes it (embedded): a crash leaves 1
+    crashes: int = 0  # how often the bot died while composing it
 
     @property
     def active(self) -> bool:
@@ -84,11 +90,16 @@ def percentile(values: list[float], q: float) -> float | None:
 
 
 class JobStore:
-    """Job records over sqlite3 (WAL). Used from the bot's event loop only: calls are short."""
+    """Job records over sqlite3 (WAL). Used from the bot's event loop only: calls are short.
+
+    One bot per data folder: the store holds an exclusive lock on <db>.lock while it is open
+    (two bots on one folder would both resume, and send, the same jobs)."""
 
     def __init__(self, path: Path | str):
+        self.lock_fd: int | None = None
         if str(path) != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+            self.lock_fd = take_lock(Path(path).with_suffix(".lock"))
         self.db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
         self.db.row_factory = sqlite3.Row
         self.db.execute("PRAGMA journal_mode=WAL")
@@ -96,12 +107,25 @@ class JobStore:
         self.db.execute("PRAGMA busy_timeout=5000")
         columns = ", ".join(_column(f.name) for f in fields(Job))
         self.db.execute(f"CREATE TABLE IF NOT EXISTS jobs ({columns})")
+        have = {row[1] for row in self.db.execute("PRAGMA table_info(jobs)")}
+        for f in fields(Job):  # a database from an older version: add the new columns
+            if f.name not in have:
+                default = f" DEFAULT {f.default}" if isinstance(f.default, int) else ""
+                self.db.execute(f"ALTER TABLE jobs ADD COLUMN {f.name}{default}")
+        # Running figures (the typical latency...): updated as jobs finish, never recomputed.
+        self.db.execute(
+            "CREATE TABLE IF NOT EXISTS figures (name TEXT PRIMARY KEY, value REAL, n INTEGER)"
+        )
+        self.db.execute("CREATE INDEX IF NOT EXISTS jobs_finished ON jobs (state, finished_at)")
         self.db.execute("CREATE INDEX IF NOT EXISTS jobs_user ON jobs (user_id, created_at)")
         self.db.execute("CREATE INDEX IF NOT EXISTS jobs_state ON jobs (state, created_at)")
         self.db.execute("CREATE INDEX IF NOT EXISTS jobs_song ON jobs (song_key)")
 
     def close(self) -> None:
         self.db.close()
+        if self.lock_fd is not None:
+            os.close(self.lock_fd)  # releases the lock
+            self.lock_fd = None
 
     # -- writing --
 
@@ -130,7 +154,41 @@ class JobStore:
             )
         job = self.get(job_id)
         assert job is not None, job_id
+        if changes.get("state") == DONE and job.finished_at:
+            self.observe("latency", job.finished_at - job.created_at)
         return job
+
+    def observe(self, name: str, value: float) -> None:
+        """Fold one value into a running figure: the mean of the first TYPICAL_WINDOW values,
+        then an exponential moving average over about as many (O(1) per finished job)."""
+        self.db.execute(
+            "INSERT INTO figures (name, value, n) VALUES (?, ?, 1) ON CONFLICT(name) DO UPDATE "
+            "SET value = value + (excluded.value - value) / MIN(n + 1, ?), n = n + 1",
+            (name, value, TYPICAL_WINDOW),
+        )
+
+    def figure(self, name: str) -> float | None:
+        """A running figure (None before the first value)."""
+        row = self.db.execute("SELECT value FROM figures WHERE name = ?", (name,)).fetchone()
+        return None if row is None else float(row[0])
+
+    def typical_seconds(self) -> float | None:
+        """How long a song typically takes, request to reply (the running figure)."""
+        return self.figure("latency")
+
+    def purge(self, before: float) -> int:
+        """Delete the records of jobs finished before `before`; how many."""
+        marks = ", ".join("?" * len(FINISHED))
+        cursor = self.db.execute(
+            f"DELETE FROM jobs WHERE state IN ({marks}) AND COALESCE(finished_at, created_at) < ?",
+            (*FINISHED, before),
+        )
+        return cursor.rowcount
+
+    def active_ids(self) -> set[str]:
+        marks = ", ".join("?" * len(ACTIVE))
+        return {row[0] for row in self.db.execute(f"SELECT id FROM jobs WHERE state IN ({marks})",
+                                                  ACTIVE)}
 
     def cancel_queued(self, user_id: int) -> list[Job]:
         """Cancel the user's jobs that have not started yet; returns them."""
@@ -204,17 +262,22 @@ class JobStore:
 
     def stats(self, since: float) -> dict[str, Any]:
         """Songs done and failed since `since`, queue length, latency p50/p95 in seconds."""
-        done = self._select("state = ? AND finished_at >= ?", (DONE, since))
-        latencies = [job.finished_at - job.created_at for job in done if job.finished_at]
+        latencies = [
+            finished - created
+            for created, finished in self.db.execute(  # two columns, not whole records
+                "SELECT created_at, finished_at FROM jobs WHERE state = ? AND finished_at >= ?",
+                (DONE, since),
+            )
+        ]
         (failed,) = self.db.execute(
             "SELECT COUNT(*) FROM jobs WHERE state = ? AND finished_at >= ?", (FAILED, since)
         ).fetchone()
-        active = self.active()
+        counts = self.count_active()
         return {
-            "done": len(done),
+            "done": len(latencies),
             "failed": failed,
-            "active": len(active),
-            "queued": sum(1 for job in active if job.state == QUEUED),
+            "active": sum(counts.values()),
+            "queued": counts.get(QUEUED, 0),
             "p50": percentile(latencies, 50),
             "p95": percentile(latencies, 95),
         }
@@ -247,3 +310,21 @@ def _job(row: sqlite3.Row) -> Job:
             data[name] = json.loads(data[name])
     data["timings"] = data.get("timings") or {}
     return Job(**data)
+
+
+def take_lock(path: Path) -> int:
+    """An exclusive lock on `path` for as long as the process holds the returned descriptor
+    (the kernel lets go when the process dies, even by kill -9); SettingsError if taken."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        owner = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
+        os.close(fd)
+        raise SettingsError(
+            f"another isadei bot (pid {owner}) is using the data folder {path.parent}: one bot "
+            "per data folder (stop the other one, or give this one its own ISADEI_DATA_DIR)"
+        ) from None
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, str(os.getpid()).encode(), 0)
+    return fd

@@ -3,6 +3,12 @@ chat, resuming wherever it stopped (a restarted bot starts one for every unfinis
 
 Runners are plain asyncio tasks (not Application.create_task, which would hold up shutdown
 until every queued song is done); their errors go to the one error handler, with the job id.
+
+Every phase has a deadline, so no job waits forever and every user hears back: waiting in
+line (a compose slot, a worker) ISADEI_QUEUE_TIMEOUT_S, working ISADEI_JOB_TIMEOUT_S (twice
+that in distributed mode, the worker's own timeout comes first), fetching the files the Redis
+socket timeouts, sending the upload timeouts of sending.py. A job that crashed the bot
+process twice while it was being composed here is apologised for instead of resumed again.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from telegram.ext import Application
 
 from bot.queue.client import LostResult, Progress, QueueUnavailable
 from bot.queue.keys import task_id
+from bot.telegram import housekeeping
 from bot.telegram.delivery import deliver, log_job
 from bot.telegram.jobs import CANCELLED, COMPOSING, FAILED, QUEUED, RENDERING, Job
 from bot.telegram.runtime import Runtime, runtime
@@ -40,6 +47,8 @@ POLL_S = 0.5  # how often a runner looks at the queue and the task's progress
 POSITION_S = 3.0  # distributed: how often "you are N-th in line" may change
 BUSY_RETRY_S = 2.0  # how often a runner tries the queue again while Redis is away
 CHAT_ACTION_S = 4.0  # a chat action shows for ~5 s: repeat it while working
+CRASHES_TO_GIVE_UP = 2  # a job that crashed the bot this often is not resumed again
+WAITED_TOO_LONG = "waited too long in line"  # not retried: another try would wait as long
 
 
 def start_runner(app: Application, job_id: str) -> None:
@@ -50,6 +59,7 @@ def start_runner(app: Application, job_id: str) -> None:
     task = asyncio.create_task(guarded_run(app, job_id), name=f"job-{job_id}")
     rt.runners[job_id] = task
     task.add_done_callback(lambda _: rt.runners.pop(job_id, None))
+    housekeeping.maybe_clean(rt)  # retention: at most once per interval, in the background
 
 
 async def guarded_run(app: Application, job_id: str) -> None:
@@ -60,12 +70,7 @@ async def guarded_run(app: Application, job_id: str) -> None:
     except Exception as error:
         job = rt.store.get(job_id)
         if job is not None and job.active:
-            job = rt.store.update(
-                job_id, state=FAILED, finished_at=time.time(), error=repr(error)[:500]
-            )
-            log_job(job)
-            if not isinstance(error, Forbidden):
-                await apologise(app.bot, rt, job)
+            await give_up(app, job, repr(error), tell=not isinstance(error, Forbidden))
         await app.process_error(update=job, error=error)
     finally:
         rt.running.discard(job_id)
@@ -78,6 +83,12 @@ async def run_job(app: Application, job_id: str) -> None:
     job = rt.store.get(job_id)
     if job is None or not job.active:
         return
+    if job.in_process:  # the last bot process died while composing it, here
+        job = rt.store.update(job.id, in_process=0, crashes=job.crashes + 1)
+        logger.warning("job=%s: the bot died while composing it (%d time(s))", job.id, job.crashes)
+        if job.crashes >= CRASHES_TO_GIVE_UP:
+            await give_up(app, job, f"crashed the bot {job.crashes} times: not resumed again")
+            return
     if job.status_message_id is None:
         job = await send_status(app.bot, rt, job)
     reuse = rt.store.uploaded(job.song_key)  # this song is already on Telegram's servers
@@ -88,7 +99,23 @@ async def run_job(app: Application, job_id: str) -> None:
         if result is None:
             return
         job = rt.store.update(job.id, result=result)
-    await deliver(app, job, reuse)
+    if job.state == CANCELLED:  # /cancel while its result was being fetched: not sent
+        return
+    await deliver(app, job, reuse)  # (no await since the check: nothing can cancel it now)
+
+
+async def give_up(app: Application, job: Job, error: str, tell: bool = True) -> None:
+    """The job ends failed, the user gets an apology (with the job id), the slot is free."""
+    rt = runtime(app)
+    job = rt.store.update(job.id, state=FAILED, finished_at=time.time(), error=clip(error, 500))
+    log_job(job)
+    if tell:
+        await apologise(app.bot, rt, job)
+
+
+def queue_deadline(rt: Runtime, job: Job) -> float:
+    """When a job still waiting in line is given up (wall clock: it survives restarts)."""
+    return (job.started_at or job.created_at) + rt.settings.queue_timeout_s
 
 
 def files_ready(job: Job) -> bool:
@@ -125,13 +152,18 @@ async def compose(app: Application, job: Job) -> dict[str, Any] | None:
         free = rt.settings.compose_slots - len(rt.running)
         if free > 0 and job.id in waiting_ids(rt)[:free]:
             break
+        if time.time() > queue_deadline(rt, job):
+            await give_up(app, job, WAITED_TOO_LONG)
+            return None
         await show_status(app.bot, rt, job, position_of(rt, job))
         await asyncio.sleep(POLL_S)
     rt.running.add(job.id)
+    rt.store.update(job.id, in_process=1)  # composed in this process: a crash leaves it set
     try:
         return await compose_attempts(app, job)
-    finally:
+    finally:  # also on a clean stop (the runner is cancelled): not a crash
         rt.running.discard(job.id)
+        rt.store.update(job.id, in_process=0)
 
 
 async def compose_attempts(app: Application, job: Job) -> dict[str, Any] | None:
@@ -146,9 +178,9 @@ async def compose_attempts(app: Application, job: Job) -> dict[str, Any] | None:
             return None
         logger.warning("job=%s attempt %d failed: %s", job.id, attempt + 1, clip(error, 500))
         job = rt.store.update(job.id, failures=job.failures + 1, error=clip(error, 500))
-    job = rt.store.update(job.id, state=FAILED, finished_at=time.time())
-    log_job(job)
-    await apologise(app.bot, rt, job)
+        if error == WAITED_TOO_LONG:
+            break
+    await give_up(app, job, job.error or "failed")
     return None
 
 
@@ -191,6 +223,14 @@ async def run_attempt(
             if job is not None:
                 await rt.queue.cancel(job.id)
             return None, None
+        # The deadlines, checked first: also while Redis is away (then nothing else runs).
+        if stage is None and time.time() > queue_deadline(rt, job):
+            await rt.queue.cancel(job.id)  # a worker that takes it later skips it
+            return None, WAITED_TOO_LONG
+        if stage is not None and time.monotonic() - began > timeout:
+            timings[stage] = round(time.monotonic() - stage_start, 3)
+            rt.store.update(job.id, timings=timings)
+            return None, "timed out"
         try:
             progress = await rt.queue.poll(tid)
             if not progress.ready and not progress.queued:
@@ -238,10 +278,6 @@ async def run_attempt(
         if stage is not None and time.monotonic() - last_action >= CHAT_ACTION_S:
             last_action = time.monotonic()
             await chat_action(bot, job, ChatAction.RECORD_VOICE)
-        if stage is not None and time.monotonic() - began > timeout:
-            timings[stage] = round(time.monotonic() - stage_start, 3)
-            rt.store.update(job.id, timings=timings)
-            return None, "timed out"
         await asyncio.sleep(POLL_S)
 
 

@@ -9,6 +9,7 @@ from telegram.ext import Application
 
 from bot.queue.client import QueueClient
 from bot.settings import Settings
+from bot.telegram.guard import RefusalThrottle
 from bot.telegram.jobs import JobStore
 
 
@@ -20,6 +21,9 @@ class Runtime:
     running: set[str] = field(default_factory=set)  # jobs holding a compose slot
     runners: dict[str, asyncio.Task] = field(default_factory=dict)
     status_texts: dict[str, str] = field(default_factory=dict)  # last text shown per job
+    refusals: RefusalThrottle = field(default_factory=RefusalThrottle)  # one a minute
+    cleaned_at: float | None = None  # when retention last ran (monotonic)
+    background: set[asyncio.Task] = field(default_factory=set)  # kept referenced
 
 
 def runtime(app: Application) -> Runtime:

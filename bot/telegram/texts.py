@@ -1,191 +1,165 @@
-"""What the bot says, in English and Russian. Plain text (no parse mode), so user words are safe."""
+"""What the bot says, in the user's language: English msgids here, translations in the gettext
+catalogues of bot/telegram/locales (composer.i18n reads them). Plain text (no parse mode), so
+user words are safe. `t(lang, key, **values)` fills a message; counts take their CLDR plural
+form ("1 песня, 2 песни, 5 песен, 21 песня") and numbers are written the language's way."""
 
 from __future__ import annotations
 
-import re
+from pathlib import Path
 
-from composer.styles import STYLE_LABELS
+from composer import naming
+from composer.i18n import N_, NN_, Words, client_language, script_language, words_for
 
 EN, RU = "en", "ru"
+LOCALES = Path(__file__).parent / "locales"
 
-TEXTS: dict[str, dict[str, str]] = {
-    EN: {
-        "start": (
-            "Hi, I'm Isadei 🎼 — I compose music on request.\n\n"
-            "Tell me in words what you'd like to hear, and a few seconds later you get a song "
-            "to play right here, its MIDI file for any music program, and the sheet music.\n\n"
-            "Try:\n"
-            "• a sad waltz in D minor\n"
-            "• a fast Irish jig\n"
-            "• a lullaby on the harp, 1 minute\n"
-            "• /styles — pick a style with one tap\n\n"
-            "My songs come from a neural network that learned from thousands of real folk "
-            "tunes, dances and Bach chorales."
-        ),
-        "help": (
-            "Send me a wish in plain words (style, mood, key, tempo, length, instrument), "
-            'e.g. "a slow air in E minor on the flute, 40 seconds".\n\n'
-            "/compose TEXT — compose a song (in groups: /compose@{bot} TEXT, or mention me, "
-            "or reply to my message)\n"
-            "/styles — the styles, one tap each\n"
-            "/cancel — drop your songs still waiting in line\n"
-            "/help — this message\n\n"
-            "Under each song: 🔁 another one, 🎲 a variation, ⏱ longer, 🎹 another instrument.\n"
-            "In any chat, type @{bot} to share one of your songs."
-        ),
-        "styles": "Pick a style — one tap and I compose it:",
-        "compose_empty": (
-            "What shall I play? e.g. /compose a sad waltz in D minor — or tap a style:"
-        ),
-        "status_queued": "🎼 composing {what}… you are {position} in line",
-        "status_next": "🎼 composing {what}… you're next",
-        "status_composing": "🎼 composing {what}…",
-        "status_rendering": "🎻 recording {what}…",
-        "status_sending": "📤 sending {what}…",
-        "status_retry": "🎼 that take went wrong — composing {what} again…",
-        "status_cancelled": "✖️ cancelled: {what}",
-        "status_busy": (
-            "⏳ I'm very busy right now and can't reach my composers for a moment. "
-            "{what} stays in line and comes as soon as they're back."
-        ),
-        "summary": "✅ {what} — ready in {seconds} s",
-        "notes": "(note: {notes})",
-        "failed": (
-            "😔 Sorry, I couldn't compose this one. Please try again in a minute, or try "
-            "another style. (job {job_id})"
-        ),
-        "limit_active": (
-            "🎶 You already have {count} songs on the way. When one arrives (in about {wait}), "
-            "ask again."
-        ),
-        "limit_hour": (
-            "🎶 That's {count} songs this hour — my quill needs a rest. Try again in {wait}."
-        ),
-        "limit_queue": "🎶 I'm swamped: {count} songs in line. Please try again in {wait}.",
-        "cancel_done": "✖️ Cancelled {count} song(s) that were waiting in line.",
-        "cancel_none": "Nothing to cancel: none of your songs is waiting in line.",
-        "cancel_running": " The one I'm already composing will still arrive.",
-        "caption_form": "Form: {form}",
-        "caption_seed": "Seed {seed} · job {job_id}",
-        "btn_again": "🔁 Another one",
-        "btn_variation": "🎲 Variation",
-        "btn_longer": "⏱ Longer",
-        "btn_instrument": "🎹 Other instrument",
-        "on_it": "🎼 On it!",
-        "gone": "I no longer have that song — send me a new request.",
-        "not_admin": "Sorry, /stats is for the bot's admins.",
-        "stats": (
-            "📊 Today: {done} songs, {failed} failed\n"
-            "Queue: {active} unfinished ({queued} waiting)\n"
-            "Latency p50 {p50}, p95 {p95}"
-        ),
-        "inline_compose": "🎼 Compose: {text}",
-        "inline_compose_desc": "Isadei composes it right here (I must be in this chat)",
-        "inline_song_desc": "your song, {when}",
-        "inline_style_desc": "compose {what}",
-        "inline_request": "🎼 {what}, please!",
-        "mins": "{n} minutes",
-        "min1": "a minute",
-        "secs": "{n} seconds",
-    },
-    RU: {
-        "start": (
-            "Привет, я Isadei 🎼 — сочиняю музыку на заказ.\n\n"
-            "Опишите словами, что хотите услышать, и через несколько секунд получите песню, "
-            "которую можно слушать прямо здесь, её MIDI-файл для любой музыкальной программы "
-            "и ноты.\n\n"
-            "Попробуйте:\n"
-            "• грустный вальс ре минор\n"
-            "• быстрая ирландская джига\n"
-            "• колыбельная на арфе, 1 минута\n"
-            "• /styles — выбрать стиль одним нажатием\n\n"
-            "Мои песни пишет нейросеть, выученная на тысячах настоящих народных мелодий, "
-            "танцев и хоралов Баха."
-        ),
-        "help": (
-            "Напишите пожелание обычными словами (стиль, настроение, тональность, темп, "
-            "длина, инструмент), например: «медленный напев ми минор на флейте, 40 секунд».\n\n"
-            "/compose ТЕКСТ — сочинить песню (в группах: /compose@{bot} ТЕКСТ, упоминание "
-            "или ответ на моё сообщение)\n"
-            "/styles — стили, по одному нажатию\n"
-            "/cancel — убрать ваши песни из очереди\n"
-            "/help — эта справка\n\n"
-            "Под каждой песней: 🔁 ещё одна, 🎲 вариация, ⏱ длиннее, 🎹 другой инструмент.\n"
-            "В любом чате наберите @{bot}, чтобы поделиться своей песней."
-        ),
-        "styles": "Выберите стиль — сочиню по одному нажатию:",
-        "compose_empty": (
-            "Что сыграть? Например: /compose грустный вальс ре минор — или выберите стиль:"
-        ),
-        "status_queued": "🎼 сочиняю {what}… вы {position} в очереди",
-        "status_next": "🎼 сочиняю {what}… вы следующий",
-        "status_composing": "🎼 сочиняю {what}…",
-        "status_rendering": "🎻 записываю {what}…",
-        "status_sending": "📤 отправляю {what}…",
-        "status_retry": "🎼 этот дубль не удался — сочиняю {what} заново…",
-        "status_cancelled": "✖️ отменено: {what}",
-        "status_busy": (
-            "⏳ Я сейчас очень занят: мои композиторы на минуту недоступны. "
-            "{what} — в очереди и придёт, как только они вернутся."
-        ),
-        "summary": "✅ {what} — готово за {seconds} с",
-        "notes": "(примечание: {notes})",
-        "failed": (
-            "😔 Простите, эту песню сочинить не получилось. Попробуйте через минуту или "
-            "выберите другой стиль. (задание {job_id})"
-        ),
-        "limit_active": (
-            "🎶 У вас уже {count} песни в работе. Когда одна придёт (примерно через {wait}), "
-            "попросите снова."
-        ),
-        "limit_hour": (
-            "🎶 Уже {count} песен за этот час — перу нужен отдых. Попробуйте через {wait}."
-        ),
-        "limit_queue": "🎶 Очередь полна: {count} песен. Попробуйте через {wait}.",
-        "cancel_done": "✖️ Отменено песен в очереди: {count}.",
-        "cancel_none": "Отменять нечего: ваших песен в очереди нет.",
-        "cancel_running": " Та, что уже сочиняется, всё равно придёт.",
-        "caption_form": "Форма: {form}",
-        "caption_seed": "Seed {seed} · задание {job_id}",
-        "btn_again": "🔁 Ещё одну",
-        "btn_variation": "🎲 Вариация",
-        "btn_longer": "⏱ Длиннее",
-        "btn_instrument": "🎹 Другой инструмент",
-        "on_it": "🎼 Уже сочиняю!",
-        "gone": "Этой песни у меня больше нет — пришлите новый запрос.",
-        "not_admin": "Простите, /stats только для администраторов.",
-        "stats": (
-            "📊 Сегодня: {done} песен, {failed} неудач\n"
-            "Очередь: {active} незавершённых ({queued} ждут)\n"
-            "Задержка p50 {p50}, p95 {p95}"
-        ),
-        "inline_compose": "🎼 Сочинить: {text}",
-        "inline_compose_desc": "Isadei сочинит это прямо здесь (я должен быть в этом чате)",
-        "inline_song_desc": "ваша песня, {when}",
-        "inline_style_desc": "сочинить: {what}",
-        "inline_request": "🎼 {what}, пожалуйста!",
-        "mins": "{n} мин",
-        "min1": "минуту",
-        "secs": "{n} с",
-    },
+# key -> msgid, or (singular, plural) for a message with a {count}.
+TEXTS: dict[str, str | tuple[str, str]] = {
+    "start": N_(
+        "Hi, I'm Isadei 🎼 — I compose music on request.\n\n"
+        "Tell me in words what you'd like to hear, and a few seconds later you get a song "
+        "to play right here, its MIDI file for any music program, and the sheet music.\n\n"
+        "Try:\n"
+        "• a sad waltz in D minor\n"
+        "• something cheerful for my daughter's birthday\n"
+        "• a lullaby on the harp, 1 minute\n"
+        "• /styles — pick a style with one tap\n\n"
+        "My songs come from a neural network that learned from thousands of real folk "
+        "tunes, dances and Bach chorales."),
+    "help": N_(
+        "Send me a wish in plain words (style, mood, occasion, key, meter, tempo, length, one "
+        "or two instruments), e.g. \"a slow air in E minor on the flute, 40 seconds\".\n\n"
+        "/compose TEXT — compose a song (in groups: /compose@{bot} TEXT, or mention me, "
+        "or reply to my message)\n"
+        "/styles — the styles, one tap each\n"
+        "/settings — your language, instrument and length\n"
+        "/cancel — drop your songs still waiting in line\n"
+        "/help — this message\n\n"
+        "Under each song: another one, a variation, menus for the instrument, mood, key and "
+        "length, and 📤 Share.\n"
+        "In any chat, type @{bot} and a wish: I compose it right there."),
+    "styles": N_("Pick a style — one tap and I compose it:"),
+    "compose_empty": N_(
+        "What shall I play? e.g. /compose a sad waltz in D minor — or tap a style:"),
+    "status_queued": N_("🎼 composing {what}… you are {position} in line"),
+    "status_next": N_("🎼 composing {what}… you're next"),
+    "status_composing": N_("🎼 composing {what}…"),
+    "status_rendering": N_("🎻 recording {what}…"),
+    "status_sending": N_("📤 sending {what}…"),
+    "status_retry": N_("🎼 that take went wrong — composing {what} again…"),
+    "status_cancelled": N_("✖️ cancelled: {what}"),
+    "status_busy": N_(
+        "⏳ I'm very busy right now and can't reach my composers for a moment. "
+        "{what} stays in line and comes as soon as they're back."),
+    "summary": N_("✅ {what} — ready in {seconds} s"),
+    "notes": N_("({notes})"),
+    "failed": N_(
+        "😔 Sorry, I couldn't compose this one. Please try again in a minute, or try "
+        "another style. (job {job_id})"),
+    "limit_active": NN_(
+        "🎶 You already have {count} song on the way. When it arrives (in about {wait}), "
+        "ask again.",
+        "🎶 You already have {count} songs on the way. When one arrives (in about {wait}), "
+        "ask again."),
+    "limit_hour": NN_(
+        "🎶 That's {count} song this hour — my quill needs a rest. Try again in {wait}.",
+        "🎶 That's {count} songs this hour — my quill needs a rest. Try again in {wait}."),
+    "limit_queue": NN_(
+        "🎶 I'm swamped: {count} song in line. Please try again in {wait}.",
+        "🎶 I'm swamped: {count} songs in line. Please try again in {wait}."),
+    "cancel_done": NN_(
+        "✖️ Cancelled {count} song that was waiting in line.",
+        "✖️ Cancelled {count} songs that were waiting in line."),
+    "cancel_none": N_("Nothing to cancel: none of your songs is waiting in line."),
+    "cancel_running": N_(" The one I'm already composing will still arrive."),
+    "caption_form": N_("Form: {form}"),
+    "caption_seed": N_("Seed {seed} · job {job_id}"),
+    "caption_tempo": N_("{tempo} bpm"),
+    "caption_instruments": N_("{instrument} and {accompaniment}"),
+    "seconds": NN_("{count} second", "{count} seconds"),
+    "minutes": NN_("{count} minute", "{count} minutes"),
+    "min_sec": N_("{minutes} min {seconds} s"),
+    "seconds_short": N_("{seconds} s"),
+    "btn_again": N_("🔁 Another one"),
+    "btn_variation": N_("🎲 Variation"),
+    "btn_longer": N_("⏱ Longer"),
+    "btn_instrument": N_("🎹 Instrument"),
+    "btn_mood": N_("🎭 Mood"),
+    "btn_key": N_("🎼 Key"),
+    "btn_length": N_("⏱ Length"),
+    "btn_share": N_("📤 Share"),
+    "btn_back": N_("⬅️ Back"),
+    "btn_compose_own": N_("🎼 Compose one for me"),
+    "mood_cheerful": N_("😊 Cheerful (major)"),
+    "mood_sad": N_("😢 Sad (minor)"),
+    "mood_dorian": N_("🌿 Dorian (folk minor)"),
+    "mood_mixolydian": N_("🍀 Mixolydian (folk major)"),
+    "menu_instrument": N_("Which instrument shall play the tune?"),
+    "menu_mood": N_("Which mood?"),
+    "menu_key": N_("Which key?"),
+    "menu_length": N_("How long?"),
+    "on_it": N_("🎼 On it!"),
+    "gone": N_("I no longer have that song — send me a new request."),
+    "not_admin": N_("Sorry, /stats is for the bot's admins."),
+    "stats": N_(
+        "📊 Today: {done} songs, {failed} failed\n"
+        "Queue: {active} unfinished ({queued} waiting)\n"
+        "Latency p50 {p50}, p95 {p95}"),
+    "inline_compose": N_("🎼 Compose: {text}"),
+    "inline_compose_desc": N_("Isadei composes it right here, in this chat"),
+    "inline_composing": N_("🎼 Isadei is composing {what}…"),
+    "inline_style_desc": N_("compose {what}"),
+    "inline_share_desc": N_("share this song"),
+    "inline_need_start": N_(
+        "🎼 To compose here, open @{bot} once and press Start — then pick me again."),
+    "inline_failed": N_("😔 Sorry, this song did not work out. Try again in a minute."),
+    "shared_caption": N_("Composed by @{bot} — make your own: {link}"),
+    "replay": N_("🎁 A song shared with you — here it is, with its MIDI and sheet music:"),
+    "other": N_(
+        "I compose music from words 🎼 Write what you'd like to hear — \"a cheerful jig\", "
+        "\"a calm song for sleep\", \"a piano and violin duet in 3/4\" — or tap /styles."),
+    "unknown_command": N_(
+        "I don't know that command. Try /compose, /styles, /settings or /help — or just "
+        "write the song you'd like."),
+    "edited": N_(
+        "✏️ I saw the edit. I compose from new messages: send the wish again and I'll "
+        "start."),
+    "tune_voice": N_(
+        "🎤 Lovely! Making a song from a sung or hummed tune is coming soon. For now, tell me "
+        "in words what to play — or tap /styles."),
+    "tune_audio": N_(
+        "🎧 Thanks! Making a song from a recording is coming soon. For now, tell me in words "
+        "what to play — or tap /styles."),
+    "tune_abc": N_(
+        "📜 An ABC tune! Building a song around it is coming soon. For now, tell me in words "
+        "what to play."),
+    "tune_midi": N_(
+        "🎹 A MIDI file! Building a song around it is coming soon. For now, tell me in words "
+        "what to play."),
+    "document": N_(
+        "📄 I can't read this file. I compose from words — write what you'd like to hear."),
+    "settings": N_(
+        "⚙️ Your settings\nLanguage: {language}\nInstrument: {instrument}\nLength: {length}\n\n"
+        "Tap to change; a wish's own words always win."),
+    "settings_auto": N_("automatic"),
+    "settings_saved": N_("✅ Saved"),
+    "description": N_(
+        "I compose music on request. Write a wish in plain words — \"a sad waltz\", "
+        "\"something cheerful for a birthday\", \"a piano and violin duet\" — and get a song "
+        "to play, its MIDI file and the sheet music (PDF, MusicXML). A neural network trained "
+        "on thousands of real folk tunes, dances and Bach chorales writes every song."),
+    "short_description": N_(
+        "I compose songs on request: write a wish, get audio, MIDI and sheet music."),
+    "cmd_compose": N_("compose a song: /compose a sad waltz in D minor"),
+    "cmd_styles": N_("pick a style with one tap"),
+    "cmd_settings": N_("your language, instrument and length"),
+    "cmd_cancel": N_("drop your songs waiting in line"),
+    "cmd_help": N_("what I can do"),
+    "cmd_start": N_("who I am"),
+    "language_name": N_("English"),
 }
 
-COMMANDS: dict[str, list[tuple[str, str]]] = {
-    EN: [
-        ("compose", "compose a song: /compose a sad waltz in D minor"),
-        ("styles", "pick a style with one tap"),
-        ("cancel", "drop your songs waiting in line"),
-        ("help", "what I can do"),
-        ("start", "who I am"),
-    ],
-    RU: [
-        ("compose", "сочинить песню: /compose грустный вальс"),
-        ("styles", "выбрать стиль одним нажатием"),
-        ("cancel", "убрать ваши песни из очереди"),
-        ("help", "что я умею"),
-        ("start", "кто я"),
-    ],
-}
+COMMANDS = ("compose", "styles", "settings", "cancel", "help", "start")
 
 STYLE_EMOJI = {
     "folk": "🪕",
@@ -203,20 +177,24 @@ STYLE_EMOJI = {
     "chinese-folk": "🏮",
 }
 
-_CYRILLIC = re.compile("[а-яё]", re.IGNORECASE)
+
+def words(lang: str) -> Words:
+    return words_for(lang, LOCALES, "bot")
 
 
 def lang_of(language_code: str | None, text: str = "") -> str:
-    """Russian for ru/uk/be Telegram clients or Cyrillic requests, English otherwise."""
-    if (language_code or "").lower().startswith(("ru", "uk", "be")):
-        return RU
-    return RU if _CYRILLIC.search(text or "") else EN
+    """The user's language: the request's own script when it says one (Cyrillic: Russian;
+    English words), else the client's language (uk/be clients read Russian)."""
+    return script_language(text or "") or client_language(language_code)
 
 
 def t(lang: str, key: str, **values: object) -> str:
-    """The message `key` in `lang` (English if missing), filled in."""
-    template = TEXTS.get(lang, TEXTS[EN]).get(key) or TEXTS[EN][key]
-    return template.format(**values) if values else template
+    """The message `key` in `lang`, filled in (a plural message needs `count`)."""
+    message = TEXTS[key]
+    if isinstance(message, tuple):
+        count = values.pop("count")
+        return words(lang).n(*message, int(count), **values)
+    return words(lang)(message, **values)
 
 
 def ordinal(lang: str, n: int) -> str:
@@ -227,21 +205,26 @@ def ordinal(lang: str, n: int) -> str:
     return f"{n}{suffix}"
 
 
+def duration(lang: str, seconds: float) -> str:
+    """ "21 секунда", "2 минуты", "1 min 30 s"."""
+    seconds = int(round(seconds))
+    if seconds < 60:
+        return t(lang, "seconds", count=seconds)
+    if seconds % 60 == 0:
+        return t(lang, "minutes", count=seconds // 60)
+    return t(lang, "min_sec", minutes=seconds // 60, seconds=seconds % 60)
+
+
 def wait_time(lang: str, seconds: float) -> str:
-    """A friendly duration: "a minute", "12 minutes", "40 seconds"."""
+    """A friendly wait: "a minute" is "1 minute", "12 minutes", "40 seconds"."""
     if seconds < 50:
-        return t(lang, "secs", n=max(5, int(round(seconds / 5.0)) * 5))
-    if seconds < 90:
-        return t(lang, "min1")
-    return t(lang, "mins", n=int(round(seconds / 60)))
+        return t(lang, "seconds", count=max(5, int(round(seconds / 5.0)) * 5))
+    return t(lang, "minutes", count=max(1, int(round(seconds / 60))))
 
 
 def style_label(lang: str, style_id: str) -> str:
-    """A button label for a style: "💃 Waltz" / "💃 вальс" (names: composer.styles)."""
-    emoji = STYLE_EMOJI.get(style_id, "🎵")
-    english, russian, *_ = STYLE_LABELS.get(style_id, (style_id.replace("-", " "),) * 2)
-    name = russian if lang == RU else english[:1].upper() + english[1:]
-    return f"{emoji} {name}"
+    """A button label for a style: "💃 Waltz" / "💃 Вальс" (names: composer.naming)."""
+    return f"{STYLE_EMOJI.get(style_id, '🎵')} {naming.style_title(style_id, lang)}"
 
 
 def clip(text: str, limit: int) -> str:

@@ -27,6 +27,9 @@ def model_card(weights: Path = DEFAULT_WEIGHTS, metrics_md: Path | None = None) 
     metrics_md = metrics_md or weights.parent / "metrics.md"
     metrics = (metrics_md.read_text() if metrics_md.exists()
                else "_not evaluated yet: run `isadei eval`_")
+    songs_md = weights.parent / "songs_metrics.md"
+    songs = (songs_md.read_text() if songs_md.exists()
+             else "_songs as delivered not measured yet: run `isadei eval songs`_")
     size_mb = weights.stat().st_size / 1e6
     notes_path = weights.parent / "TRAINING_NOTES.md"
     notes = notes_path.read_text().strip() if notes_path.exists() else ""
@@ -68,6 +71,8 @@ Split by tune (a stable hash of the tune id, composer.training.corpus.split_of),
     ('vocabulary', vocab), ('batch (tunes)', training['batch_size']),
     ('learning rate', f"{training['lr']} (AdamW, warm-up then cosine)"),
     ('max tokens per tune', training['max_len']), ('seed', training['seed']),
+    ('rare styles repeated up to', f"{training.get('style_floor', 0)} tunes per epoch"),
+    ('warm start from', training.get('init_from') or 'nothing (fresh)'),
     ('steps', training['steps']),
     ('best validation loss', f"{training['best_valid_loss']:.4f} nats/token"),
     ('wall-clock', f"{training['seconds'] / 60:.0f} min on {training['device']}"),
@@ -83,6 +88,8 @@ Reproduce: `make corpus` (rebuild the data cache, ~12 min) then `make train`
 (`isadei train`; resumable, early stopping on validation loss, writes this folder).
 
 {metrics}
+
+{songs}
 """
 
 

@@ -42,14 +42,16 @@ def played_bars(tune: Tune) -> list[Bar]:
     """A human tune's bars as musicians play them: every part twice (AABB).
 
     The corpus writes each part once (repeat signs dropped), while our songs carry their
-    repeats; playing the human parts twice compares like with like. The pickup bar (a
-    rest padding the anacrusis) is played only once: in a repeat the pickup notes fall
-    in the part's last bar, and a bar of rest mid-tune would be a false tell.
+    repeats; playing the human parts twice compares like with like. The padded pickup bar
+    (a rest nobody plays, then the upbeat) is left out: our songs start on a full bar, and
+    that unplayed rest would read as a tell (rests, a downbeat not struck) that is only
+    notation. The upbeat's one or two notes go with it.
     """
     bars: list[Bar] = []
     for index, part in enumerate(tune.parts):
-        again = part[1:] if index == 0 and tune.pickup_ticks and len(part) > 1 else part
-        bars += part + again
+        if index == 0 and tune.pickup_ticks and len(part) > 1:
+            part = part[1:]
+        bars += part + part
     return bars
 
 
