@@ -40,3 +40,8 @@ bot: setup
 
 worker: setup
 	.venv/bin/isadei worker
+
+# The gettext catalogues (composer/locales, bot/telegram/locales): new msgids from the code in.
+# The .po files are read as they are at start-up: nothing to compile.
+messages: setup
+	.venv/bin/python -m composer.catalogue

@@ -404,7 +404,8 @@ def _accompaniment_hits(song: Song, slots: list[Slot], spans: list[Span],
 
 def _band(song: Song, slots: list[Slot], spans: list[Span], style: Style,
           melody_pitches: list[int], seed: int) -> list[Track]:
-    chord_inst = get_instrument(style.chord_instrument)
+    # The request's second instrument ("a piano and violin duet") plays the chords.
+    chord_inst = get_instrument(song.request.accompaniment or style.chord_instrument)
     bass_inst = get_instrument(style.bass_instrument)
     hits = _accompaniment_hits(song, slots, spans, style)
     rng = random.Random(f"isadei/{seed}/bass-line")

@@ -18,6 +18,7 @@ from functools import lru_cache
 
 import torch
 
+from composer import naming
 from composer.form import FormPlan, PlannedSection, plan_form
 from composer.heard import Heard
 from composer.instruments import get_instrument
@@ -223,8 +224,7 @@ def assemble_song(plan: SongPlan, takes: list[list[Tune]]) -> Song:
                 loudness=s.loudness, ritardando=s.ritardando)
         for s in plan.form.sections
     ]
-    style_name = get_style(plan.request.style).id.replace("-", " ").title()
-    title = f"{style_name} in {plan.key_name} {plan.mode}"
+    title = naming.title(plan.request.style, plan.key_name, plan.mode, plan.request.lang)
     tune, heard = None, plan.heard
     if heard:
         tune = {**heard.to_dict(), "source": heard.source,

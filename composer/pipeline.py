@@ -16,9 +16,11 @@ from composer.song import COMPOSING, RENDERING, Rendered
 def compose_to_files(request: SongRequest | str, out_dir: Path, seed: int | None = None,
                      progress: bool = False,
                      on_stage: Callable[[str], None] | None = None,
-                     heard: Heard | None = None) -> Rendered:
+                     heard: Heard | None = None,
+                     on_audio: Callable[[Path], None] | None = None) -> Rendered:
     """Write <slug>.mid/.mp3/.png/.json for one request into out_dir; with `heard`, the
-    song is built around that tune (text with no style word: the style the tune suggests)."""
+    song is built around that tune (text with no style word: the style the tune suggests).
+    `on_audio(mp3_path)` runs as soon as the MP3 is in place, before the other files."""
     def stage(name: str) -> None:
         if on_stage:
             on_stage(name)
@@ -33,7 +35,7 @@ def compose_to_files(request: SongRequest | str, out_dir: Path, seed: int | None
     song = compose(request, seed=seed, heard=heard)
     song.timings["parse"] = parsed - started
     stage(RENDERING)
-    rendered = render(song, Path(out_dir))
+    rendered = render(song, Path(out_dir), on_audio=on_audio)
     if progress:
         total = time.perf_counter() - started
         print(f"done in {total:.2f} s: {song.title}, {rendered.duration_seconds:.0f} s of music",

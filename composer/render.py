@@ -1,29 +1,37 @@
-"""A Song → files: MIDI, MP3 (and OGG/Opus), the lead sheet PNG, and a JSON record.
+"""A Song → files: MIDI, MP3 (and OGG/Opus), the lead sheet (PNG, PDF, MusicXML), cover art,
+and a JSON record.
 
-    arrange → MIDI → FluidSynth → MP3/OGG        (a worker thread: mostly subprocesses)
-                   ↘ lead sheet (music21 → verovio → PNG, at the same time)
+    arrange → played MIDI → FluidSynth → MP3   (every core: the reply waits on this)
+            → MIDI file, OGG, lead sheet (music21 → verovio → PNG, cover JPEG, MusicXML,
+              every page as PDF), the cover into the MP3's tags, JSON   (afterwards)
 
-Every file is written under a temporary name and renamed into place only when all of them
-are done, so a failure (a missing SoundFont, a crash) leaves no half-written outputs.
+The MP3 is renamed into place as soon as it is encoded (`on_audio` hears of it); every
+other file is written under a temporary name and renamed into place only when all of them
+are done, so a failure (a missing SoundFont, a crash) leaves no files, not even the MP3.
 The same Song (same seed) gives a byte-identical MIDI and the same JSON, timings aside.
 """
 
 from __future__ import annotations
 
 import re
-import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from composer.arrange import SCALE, Arrangement, arrange, humanise
 from composer.audio import AudioResult, check_system, render_audio
-from composer.midi import staged, write_midi
+from composer.midi import staged, to_midi_file, write_midi
 from composer.song import Rendered, SectionRecord, Song, SongRecord, TrackRecord
 
-FORMATS = ("mid", "mp3", "ogg", "png", "json")
-DEFAULT_FORMATS = ("mid", "mp3", "png", "json")  # add "ogg" for an Opus copy (~1 s more CPU)
+if TYPE_CHECKING:
+    from composer.sheet import Engraved
+
+FORMATS = ("mid", "mp3", "ogg", "png", "pdf", "musicxml", "jpg", "json")
+# add "ogg" for an Opus copy (~1 s more CPU); "jpg" is the cover art (and the MP3's picture)
+DEFAULT_FORMATS = ("mid", "mp3", "png", "pdf", "musicxml", "jpg", "json")
+SHEET_FORMATS = ("png", "pdf", "musicxml", "jpg")  # what composer.sheet writes
 
 
 def make_slug(song: Song) -> str:
@@ -35,10 +43,13 @@ def make_slug(song: Song) -> str:
 
 
 def render(song: Song, out_dir: Path, slug: str | None = None,
-           formats: tuple[str, ...] = DEFAULT_FORMATS) -> Rendered:
-    """Arrange and render a song into out_dir/<slug>.{mid,mp3,ogg,png,json}.
+           formats: tuple[str, ...] = DEFAULT_FORMATS,
+           on_audio: Callable[[Path], None] | None = None) -> Rendered:
+    """Arrange and render a song into out_dir/<slug>.{mid,mp3,ogg,png,pdf,musicxml,jpg,json}.
 
-    The MIDI and the JSON are always written; MP3, OGG and PNG as `formats` asks.
+    The MIDI and the JSON are always written; the others as `formats` asks.
+    The MP3 comes first, in place, and `on_audio(mp3_path)` is called at once (a reply can
+    go out); the rest follows. If anything fails, no file stays, that MP3 included.
     Raises audio.MissingSystemDependency before writing anything if FluidSynth, a
     SoundFont or ffmpeg is missing.
     """
@@ -58,46 +69,66 @@ def render(song: Song, out_dir: Path, slug: str | None = None,
     timings["arrange"] = time.perf_counter() - t0
 
     audio: AudioResult | None = None
-    pages = 0
-    with ExitStack() as stack:
-        tmp = {ext: stack.enter_context(staged(path)) for ext, path in paths.items()}
-        t0 = time.perf_counter()
-        write_midi(arrangement, tmp["mid"])
-        played = Path(stack.enter_context(tempfile.TemporaryDirectory())) / "played.mid"
-        write_midi(humanise(arrangement, song.seed), played)  # what FluidSynth plays
-        timings["midi"] = time.perf_counter() - t0
-
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            pending = None
+    pages = score_pages = 0
+    mp3 = paths.get("mp3")  # written in place as soon as it is ready (on_audio)
+    try:
+        with ExitStack() as stack:
+            tmp = {ext: stack.enter_context(staged(path)) for ext, path in paths.items()
+                   if ext != "mp3"}
+            t0 = time.perf_counter()
+            played = to_midi_file(humanise(arrangement, song.seed))  # what FluidSynth plays
+            timings["midi"] = time.perf_counter() - t0
             if soundfont is not None:
-                pending = pool.submit(
-                    render_audio, played, tmp.get("mp3"), tmp.get("ogg"),
+                # The critical path: synthesis and encoding on every core; then the rest.
+                audio = render_audio(
+                    played, mp3, tmp.get("ogg"),
                     music_seconds=arrangement.seconds_at(arrangement.music_end),
                     tags={"title": song.title, "artist": "Isadei", "album": "Isadei",
                           "genre": song.style},
-                    soundfont=soundfont)
-            if "png" in tmp:
-                # Engraving is Python; FluidSynth and ffmpeg are other processes: overlap.
-                from composer.sheet import engrave
-
-                t0 = time.perf_counter()
-                pages = engrave(song, tmp["png"])
-                timings["engrave"] = time.perf_counter() - t0
-            if pending is not None:
-                audio = pending.result()
+                    soundfont=soundfont, on_mp3=on_audio)
                 timings.update(audio.timings)
-
-        timings["render"] = time.perf_counter() - started
-        song_record(song, arrangement, audio, pages, paths, timings).save(tmp["json"])
+                timings["to_mp3"] = time.perf_counter() - started
+            t0 = time.perf_counter()
+            write_midi(arrangement, tmp["mid"])
+            timings["midi_file"] = time.perf_counter() - t0
+            if set(SHEET_FORMATS) & set(tmp):
+                sheet = engrave_all(song, tmp, mp3, timings)
+                pages, score_pages = sheet.pages, sheet.pdf_pages
+            timings["render"] = time.perf_counter() - started
+            song_record(song, arrangement, audio, pages, paths, timings,
+                        score_pages).save(tmp["json"])
+    except BaseException:
+        if mp3 is not None:
+            mp3.unlink(missing_ok=True)  # all files or none, the early MP3 included
+        raise
 
     duration = audio.duration_seconds if audio else arrangement.duration_seconds
     return Rendered(midi=paths["mid"], mp3=paths.get("mp3"), png=paths.get("png"),
                     json=paths["json"], duration_seconds=duration, ogg=paths.get("ogg"),
-                    timings=timings)
+                    timings=timings, pdf=paths.get("pdf"), musicxml=paths.get("musicxml"),
+                    cover=paths.get("jpg"))
+
+
+def engrave_all(song: Song, tmp: dict[str, Path], mp3: Path | None,
+                timings: dict[str, float]) -> Engraved:
+    """The sheet music files `tmp` asks for (PNG, PDF, MusicXML, cover JPEG); the cover also
+    goes into the MP3's tags (replacing the MP3 atomically: it may be on its way already)."""
+    from composer.cover import embed_cover
+    from composer.sheet import ScoreFiles, write_score
+
+    done = write_score(song, ScoreFiles(png=tmp.get("png"), pdf=tmp.get("pdf"),
+                                        musicxml=tmp.get("musicxml"), cover=tmp.get("jpg")))
+    timings.update(done.timings)
+    if mp3 is not None and "jpg" in tmp:
+        t0 = time.perf_counter()
+        embed_cover(mp3, tmp["jpg"].read_bytes())
+        timings["cover_tag"] = time.perf_counter() - t0
+    return done
 
 
 def song_record(song: Song, arrangement: Arrangement, audio: AudioResult | None, pages: int,
-                paths: dict[str, Path], timings: dict[str, float]) -> SongRecord:
+                paths: dict[str, Path], timings: dict[str, float],
+                score_pages: int = 0) -> SongRecord:
     """What the JSON file says: the request, the song's facts, its form in bars and seconds."""
     form, tick, bar = [], 0, 1
     for section in song.sections:
@@ -131,6 +162,7 @@ def song_record(song: Song, arrangement: Arrangement, audio: AudioResult | None,
         tracks=tuple(TrackRecord(name=t.name, program=t.program, channel=t.channel,
                                  notes=len(t.notes)) for t in arrangement.tracks),
         sheet_pages=pages,
+        score_pages=score_pages,
         files={ext: path.name for ext, path in paths.items()},
         timings={name: round(seconds, 3) for name, seconds in timings.items()},
         tune=song.tune,

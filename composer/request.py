@@ -129,6 +129,15 @@ def parse(text: str, lang: str | None = None) -> SongRequest:
         return request
 
 
+def style_said(text: str) -> bool:
+    """Whether the words say anything about the style (a style's name, a wish, a hint; not
+    "a song", "a tune"). A user's tune sent with words that do not gets the style the tune
+    suggests instead."""
+    low = normalise(_plain_signs(clean_text(text, PARSE_LIMIT)))
+    style, how, _ = _parse_style(low, SongRequest())
+    return how is not None and not (how == "hint" and style.id == DEFAULT_STYLE)
+
+
 def _parse(text: str, words: Words) -> SongRequest:
     raw = text if isinstance(text, str) else str(text)
     clean = clean_text(raw, PARSE_LIMIT)

@@ -1,14 +1,18 @@
-"""A lead sheet: the melody with chord symbols and section labels, as a phone-sized PNG.
+"""A lead sheet: the melody with chord symbols and section labels, as a phone-sized PNG,
+every page as an A4 PDF, the MusicXML itself, and a cover picture of its first bars.
 
 music21 builds the score and writes MusicXML, verovio engraves it to SVG, cairosvg paints
-the first page on white. Each distinct section is shown once ("Chorus ×3"), so a whole
-song usually fits on one portrait page that reads on a phone.
+the first page on white (PNG) and each printed page (PDF; pypdf joins them). Each distinct
+section is shown once ("Chorus ×3"), so a whole song usually fits on one portrait page that
+reads on a phone; the PDF holds all of it, page after page.
 """
 
 from __future__ import annotations
 
+import io
 import re
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 
@@ -21,6 +25,7 @@ from composer.music import (
     Bar,
     Chord,
 )
+from composer.naming import section_label, title
 from composer.song import Song
 
 LETTERS = "".join(LETTER_PITCH_CLASSES)  # "CDEFGAB"
@@ -50,6 +55,21 @@ VEROVIO_OPTIONS = {
     "spacingSystem": 6,
     "font": "Leipzig",
 }
+# A page to print: A4 portrait (verovio's page units are tenths of a millimetre), a staff
+# about 7 mm high; the title on page 1, page numbers on the others.
+PRINT_OPTIONS = {
+    **VEROVIO_OPTIONS,
+    "pageWidth": 2100,
+    "pageHeight": 2970,
+    "adjustPageHeight": False,
+    "scale": 40,
+    "pageMarginLeft": 150,
+    "pageMarginRight": 150,
+    "pageMarginTop": 150,
+    "pageMarginBottom": 150,
+}
+# The SVG is pageWidth * scale / 100 px wide; this many px to the inch makes it 210 mm.
+PRINT_DPI = 25.4 * PRINT_OPTIONS["pageWidth"] * PRINT_OPTIONS["scale"] / 100 / 210
 
 
 def spell_pc(pc: int, tonic: int, mode: str, key_name: str = "") -> str:
@@ -90,12 +110,11 @@ def lead_sheet_sections(song: Song) -> list[SheetSection]:
         counts[key] = counts.get(key, 0) + 1
         if key not in first:
             order.append(key)
-            label = section.kind if section.kind in ("Verse", "Chorus", "Bridge") \
-                else section.name
-            first[key] = SheetSection(label, section.bars)
+            first[key] = SheetSection(section.name, section.bars)
+    names = {key: first[key].label for key in order}
+    lang = song.request.lang  # section names in the words of the request ("Припев (×3)")
     for key in order:
-        if counts[key] > 1:
-            first[key].label += f" (×{counts[key]})"
+        first[key].label = section_label(key[0], names[key], counts[key], lang)
     return [first[key] for key in order]
 
 
@@ -119,7 +138,7 @@ def build_score(song: Song):
 
     score = stream.Score()
     score.metadata = metadata.Metadata()
-    score.metadata.title = song.title
+    score.metadata.title = title(song.style, song.key_name, song.mode, song.request.lang)
     score.metadata.composer = "Isadei"
     part = stream.Part()
     part.partName = ""
@@ -255,22 +274,102 @@ def plain_text_glyphs(svg: str) -> str:
     return SMUFL_TSPAN.sub(swap, svg)
 
 
+def verovio_toolkit(options: dict):
+    """A verovio toolkit that finds its fonts in any thread: verovio keeps the path to its
+    fonts per thread and sets it at import, in the importing thread only; songs are engraved
+    in the compose threads, a user's tune in another."""
+    from importlib.resources import files
+
+    import verovio
+
+    verovio.enableLog(verovio.LOG_ERROR)  # layout warnings are not ours to act on
+    verovio.setDefaultResourcePath(str(files("verovio") / "data"))
+    toolkit = verovio.toolkit()
+    toolkit.setOptions(options)
+    return toolkit
+
+
+@dataclass
+class ScoreFiles:
+    """Where the lead sheet goes (None: not wanted)."""
+
+    png: Path | None = None  # the first page, phone-sized: the preview in the chat
+    pdf: Path | None = None  # every page, A4: to print
+    musicxml: Path | None = None  # uncompressed, for MuseScore, Finale, Sibelius, Dorico
+    cover: Path | None = None  # a square JPEG of the first bars: the audio's cover art
+
+
+@dataclass
+class Engraved:
+    pages: int = 0  # of the phone layout (the PNG is the first)
+    pdf_pages: int = 0
+    timings: dict[str, float] = field(default_factory=dict)  # seconds: engrave, pdf
+
+
 def engrave(song: Song, path: Path) -> int:
     """Write the lead sheet's first page to `path` as a PNG; return the page count."""
+    return write_score(song, ScoreFiles(png=path)).pages
+
+
+def write_score(song: Song, files: ScoreFiles) -> Engraved:
+    """Write what `files` asks for (each atomically) from one MusicXML of the lead sheet."""
     import cairosvg
-    import verovio
+
+    from composer.cover import cover_jpeg
+    from composer.midi import staged
+
+    done = Engraved()
+    t0 = time.perf_counter()
+    xml = to_musicxml(song)
+    if files.musicxml:
+        with staged(files.musicxml) as tmp:
+            tmp.write_text(xml, encoding="utf-8")
+    if files.png or files.cover:
+        _, scale = sheet_layout(lead_sheet_sections(song))
+        toolkit = loaded_toolkit({**VEROVIO_OPTIONS, "scale": scale}, xml)
+        done.pages = toolkit.getPageCount()
+        png = cairosvg.svg2png(bytestring=plain_text_glyphs(toolkit.renderToSVG(1)).encode(),
+                               output_width=PNG_WIDTH, background_color="white")
+        if files.png:
+            with staged(files.png) as tmp:
+                tmp.write_bytes(png)
+        if files.cover:
+            with staged(files.cover) as tmp:
+                tmp.write_bytes(cover_jpeg(png))
+    done.timings["engrave"] = time.perf_counter() - t0
+    if files.pdf:
+        t0 = time.perf_counter()
+        name = title(song.style, song.key_name, song.mode, song.request.lang)
+        done.pdf_pages = write_pdf(xml, files.pdf, name)
+        done.timings["pdf"] = time.perf_counter() - t0
+    return done
+
+
+def write_pdf(xml: str, path: Path, title: str = "") -> int:
+    """Every page of the lead sheet on A4, one PDF; returns the page count.
+
+    cairosvg paints one SVG per PDF; pypdf joins the pages into one document.
+    """
+    import cairosvg
+    from pypdf import PdfReader, PdfWriter
 
     from composer.midi import staged
 
-    verovio.enableLog(verovio.LOG_ERROR)  # layout warnings are not ours to act on
-    toolkit = verovio.toolkit()
-    _, scale = sheet_layout(lead_sheet_sections(song))
-    toolkit.setOptions({**VEROVIO_OPTIONS, "scale": scale})
-    if not toolkit.loadData(to_musicxml(song)):
-        raise RuntimeError("verovio could not read the lead sheet's MusicXML")
+    toolkit = loaded_toolkit(PRINT_OPTIONS, xml)
     pages = toolkit.getPageCount()
-    svg = plain_text_glyphs(toolkit.renderToSVG(1))
+    writer = PdfWriter()
+    for page in range(1, pages + 1):
+        svg = plain_text_glyphs(toolkit.renderToSVG(page)).encode("utf-8")
+        writer.append(PdfReader(io.BytesIO(cairosvg.svg2pdf(bytestring=svg, dpi=PRINT_DPI))))
+    writer.add_metadata({"/Title": title, "/Author": "Isadei", "/Creator": "Isadei"})
     with staged(path) as tmp:
-        cairosvg.svg2png(bytestring=svg.encode("utf-8"), write_to=str(tmp),
-                         output_width=PNG_WIDTH, background_color="white")
+        writer.write(tmp)
     return pages
+
+
+def loaded_toolkit(options: dict, xml: str):
+    """A verovio toolkit with the lead sheet's MusicXML loaded and laid out."""
+    toolkit = verovio_toolkit(options)
+    if not toolkit.loadData(xml):
+        raise RuntimeError("verovio could not read the lead sheet's MusicXML")
+    return toolkit

@@ -65,9 +65,13 @@ class Rendered:
     duration_seconds: float
     ogg: Path | None = None
     timings: dict[str, float] = field(default_factory=dict)
+    pdf: Path | None = None  # every page of the sheet music, A4
+    musicxml: Path | None = None  # the sheet music for notation programs
+    cover: Path | None = None  # JPEG ≤ 320×320: the audio's thumbnail (also in the MP3)
 
     def paths(self) -> list[Path]:
-        return [p for p in (self.mp3, self.midi, self.png, self.json, self.ogg) if p]
+        return [p for p in (self.mp3, self.midi, self.png, self.json, self.ogg, self.pdf,
+                            self.musicxml, self.cover) if p]
 
 
 @dataclass(frozen=True)
@@ -114,7 +118,8 @@ class SongRecord:
     music_seconds: float = 0.0  # to the end of the last note
     midi_seconds: float = 0.0
     tracks: tuple[TrackRecord, ...] = ()
-    sheet_pages: int = 0
+    sheet_pages: int = 0  # of the phone-sized sheet (the PNG is its first page)
+    score_pages: int = 0  # of the A4 PDF (0: none written)
     files: dict[str, str] = field(default_factory=dict)  # extension -> file name
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
     tune: dict[str, Any] | None = None  # Song.tune: what was heard and where it plays

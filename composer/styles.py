@@ -24,7 +24,9 @@ class Style:
     modes: tuple[str, ...]  # first is the default (composer.music.MODES)
     # How often a song of the style is in each meter and mode when the request does not
     # say: roughly the corpus's own shares (composer/data/corpus_stats.json,
-    # per_style_meter and per_style_mode), nudged where the corpus's labels are narrow.
+    # per_style_meter and per_style_mode), nudged where the corpus's labels are narrow and
+    # where a meter would make the style sound like another (a ballad or an air in 3/4 is
+    # heard as a waltz; a march in 6/8 as a jig: `isadei eval songs` measures it).
     meter_weights: tuple[int, ...] = (1,)
     mode_weights: tuple[int, ...] = (1,)
     phrase_bars: int = 0  # >0: every phrase of this many bars ends on a held note (chorale)
@@ -49,7 +51,7 @@ STYLES: dict[str, Style] = {
               (60, 96), 76, "song", 1, "flute", "arpeggio",
               "acoustic bass", "acoustic grand piano", False,
               modes=("minor", "major", "dorian"),
-              meter_weights=(30, 30, 20, 20), mode_weights=(45, 45, 10)),
+              meter_weights=(35, 35, 10, 20), mode_weights=(45, 45, 10)),
         Style("lullaby", "a gentle cradle song", ("6/8", "2/4", "4/4"),
               (50, 80), 63, "song", 1, "music box", "arpeggio",
               "cello", "celesta", False,
@@ -94,7 +96,7 @@ STYLES: dict[str, Style] = {
               (50, 84), 66, "dance", 1, "flute", "arpeggio",
               "cello", "orchestral harp", False,
               modes=("minor", "major", "dorian", "mixolydian"),
-              meter_weights=(35, 25, 20, 20), mode_weights=(30, 55, 8, 7), phrase_bars=4),
+              meter_weights=(45, 25, 10, 20), mode_weights=(30, 55, 8, 7), phrase_bars=4),
         Style("chorale", "a four-part Bach-style chorale (hymn)", ("4/4", "3/4"),
               (56, 84), 72, "chorale", 4, "church organ", "chorale",
               "church organ", "church organ", False,

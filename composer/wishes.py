@@ -31,8 +31,9 @@ class Wish:
 W = Wish
 # Occasions, scenes and moods.
 OCCASIONS: list[Wish] = [
-    W(N_("for a birthday"), ("birthday", "bday", "b-day", "день рождени~", "днем рождени~",
-                             "днюх~", "именин~"), "folk", "major", 0.75, "glockenspiel"),
+    W(N_("for a birthday"), ("birthday", "bday", "b-day", "anniversary", "день рождени~",
+                             "днем рождени~", "днюх~", "именин~", "юбиле*"),
+      "folk", "major", 0.75, "glockenspiel"),
     W(N_("for a wedding"), ("wedding", "bride", "marriage", "свадьб~", "свадеб~", "свадебн~",
                             "невест~", "венчани~"), "waltz", "major", 0.5, "violin"),
     W(N_("for Christmas"), ("christmas", "xmas", "carol*", "рождеств*", "колядк~", "святки"),
@@ -73,11 +74,12 @@ OCCASIONS: list[Wish] = [
     W(N_("for a workout"), ("workout", "gym", "running", "jogging", "exercise", "fitness",
                             "cardio", "тренировк~", "спортзал~", "пробежк~", "зарядк~",
                             "фитнес~", "качалк~"), "reel", "major", 1.0, "violin"),
-    W(N_("for a victory"), ("victory", "triumph*", "champion*", "graduation", "побед~",
+    W(N_("for a victory"), ("victory", "triumph*", "champion*", "graduation", "побед~", "победн~",
                             "триумф*", "чемпион*", "выпускн~"), "march", "major", 0.7,
       "trumpet"),
     W(N_("for a child"), ("kids", "children", "child", "toddler", "my daughter", "my son",
-                          "детск~", "ребен~", "ребят~", "дочк~", "дочер~", "дочь", "сын~",
+                          "детск~", "дети", "детей", "детям", "ребен~", "ребят~", "дочк~",
+                          "дочер~", "дочь", "сын~",
                           "сынишк~"), "folk", "major", 0.6, "xylophone"),
     W(N_("for a grandparent"), ("grandma", "grandmother", "granny", "grandpa", "grandfather",
                                 "бабушк~", "бабул~", "дедушк~", "дедул~"), "waltz", "major",
@@ -225,7 +227,8 @@ ARTISTS: list[Wish] = [
       "acoustic guitar (nylon)"),
 ]
 
-WISHES: list[Wish] = [*OCCASIONS, *GENRES, *ARTISTS]
+# The first one named decides: a genre or an artist is the most specific thing people say.
+WISHES: list[Wish] = [*GENRES, *ARTISTS, *OCCASIONS]
 
 # Words that hint at a style without naming it.
 HINTS: list[tuple[str, tuple[str, ...]]] = [
@@ -239,8 +242,8 @@ HINTS: list[tuple[str, tuple[str, ...]]] = [
     ("hornpipe", ("sailor*", "матрос*", "pirate*", "пират*")),
     ("chinese-folk", ("pentatonic*", "пентатоник*", "oriental", "восточн~", "asian",
                       "азиатск~")),
-    ("folk", ("duet", "дуэт~", "song*", "песн*", "песен*", "tune*", "мелоди*", "music", "музык*", "melody",
-              "piece*", "пьес~", "произведени~")),
+    ("folk", ("duet", "дуэт~", "song*", "песн*", "песен*", "tune*", "мелоди*", "music",
+              "музык*", "melody", "piece*", "пьес~", "произведени~")),
 ]
 
 MINOR_WORDS = (

@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 
 need_apt=()
 command -v fluidsynth >/dev/null || need_apt+=(fluidsynth)
+# libfluidsynth3 (a dependency of fluidsynth): FluidSynth in-process, through pyfluidsynth
+ldconfig -p 2>/dev/null | grep -q "libfluidsynth.so.3" || need_apt+=(libfluidsynth3)
 [ -f /usr/share/sounds/sf2/FluidR3_GM.sf2 ] || need_apt+=(fluid-soundfont-gm)
 command -v ffmpeg >/dev/null || need_apt+=(ffmpeg)
 command -v redis-server >/dev/null || need_apt+=(redis-server)

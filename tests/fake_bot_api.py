@@ -131,6 +131,7 @@ class FakeBotApi:
         asyncio.set_event_loop(self._loop)
         app = web.Application(client_max_size=60 * 1024 * 1024)
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        app.router.add_route("GET", "/file/bot{token}/{path:.+}", self._download)
         self._runner = web.AppRunner(app, access_log=None)
         self._loop.run_until_complete(self._runner.setup())
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -192,6 +193,15 @@ class FakeBotApi:
             self.messages[(chat["id"], message["message_id"])] = message
         self.push({"message": message})
         return message
+
+    def add_file(self, data: bytes, filename: str = "file",
+                 content_type: str = "application/octet-stream") -> dict:
+        """A file a user sends (a voice note, a document): its bytes are served by getFile and
+        the download URL; returns the fields Telegram puts in a voice/audio/document."""
+        with self._lock:
+            file_id = f"user-{hashlib.sha1(data).hexdigest()[:16]}-{next(self._ids)}"
+            self.files[file_id] = Upload(filename, content_type, data)
+        return {"file_id": file_id, "file_unique_id": file_id[-12:], "file_size": len(data)}
 
     def push_edit(self, message: dict, text: str) -> dict:
         """The user edits one of their messages."""
@@ -335,6 +345,19 @@ class FakeBotApi:
             await asyncio.sleep(delay)
         return web.json_response({"ok": True, "result": result})
 
+    async def _download(self, request: web.Request) -> web.Response:
+        """GET /file/bot<token>/<file_path>: the bytes of a file getFile named."""
+        if request.match_info["token"] != self.token:
+            return web.Response(status=401)
+        path = request.match_info["path"]
+        with self._lock:
+            upload = self.files.get(path.removeprefix("files/"))
+            self.calls.append(Call("download", {"file_path": path}))
+            self._lock.notify_all()
+        if upload is None:
+            return web.Response(status=404)
+        return web.Response(body=upload.data, content_type="application/octet-stream")
+
     async def _get_updates(self, params: dict, request: web.Request) -> list[dict]:
         offset = int(params.get("offset") or 0)
         deadline = time.monotonic() + min(float(params.get("timeout") or 0), 10)
@@ -366,6 +389,19 @@ class FakeBotApi:
             if params.get("reply_markup"):
                 message["reply_markup"] = params["reply_markup"]
             return message
+        if method == "sendMediaGroup":  # an album: one message per item, uploads by attach://
+            messages = []
+            for item in params["media"]:
+                if not 2 <= len(params["media"]) <= 10 or item.get("type") != "document":
+                    raise ApiError("Bad Request: wrong album (2-10 documents here)")
+                message = self._new_message(params)
+                upload = files.get(str(item["media"]).removeprefix("attach://"))
+                message.update(self._media("document", {"document": item["media"]},
+                                           {"document": upload} if upload else {}))
+                if item.get("caption"):
+                    message["caption"] = item["caption"]
+                messages.append(message)
+            return messages
         if method in ("editMessageText", "editMessageCaption", "editMessageReplyMarkup",
                       "editMessageMedia"):
             if "inline_message_id" in params:
@@ -393,6 +429,15 @@ class FakeBotApi:
             return True
         if method == "getMyCommands":
             return []
+        if method == "getFile":
+            upload = self.files.get(str(params.get("file_id")))
+            if upload is None:
+                raise ApiError("Bad Request: invalid file_id")
+            if len(upload.data) > 20 * 1024 * 1024:  # bots download at most 20 MB
+                raise ApiError("Bad Request: file is too big")
+            file_id = str(params["file_id"])
+            return {"file_id": file_id, "file_unique_id": file_id[-12:],
+                    "file_size": len(upload.data), "file_path": f"files/{file_id}"}
         return True  # sendChatAction, setMyCommands, answerCallbackQuery, answerInlineQuery, ...
 
     def _new_message(self, params: dict) -> dict:
@@ -561,9 +606,33 @@ def tiny_png(path, width: int = 8, height: int = 8) -> None:
     pathlib.Path(path).write_bytes(png)
 
 
+TINY_MUSICXML = """<?xml version="1.0" encoding="UTF-8"?>
+<score-partwise version="4.0"><part-list><score-part id="P1"><part-name>Melody</part-name>
+</score-part></part-list><part id="P1"><measure number="1"><attributes><divisions>1</divisions>
+</attributes><note><pitch><step>C</step><octave>4</octave></pitch><duration>4</duration>
+<type>whole</type></note></measure></part></score-partwise>
+"""
+
+
+def tiny_pdf(path) -> None:
+    """A valid one-page (blank A4) PDF."""
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    writer.add_blank_page(595, 842)
+    writer.write(path)
+
+
+def tiny_jpeg(path, size: int = 32) -> None:
+    """A small white JPEG, as the cover art is."""
+    from PIL import Image
+
+    Image.new("RGB", (size, size), "white").save(path, "JPEG")
+
+
 def fake_song(out, request, seed: int, form: tuple[str, ...]):
-    """Real small MIDI/MP3/PNG files and the SongRecord JSON in `out`, as composer.render
-    writes them; the Rendered that says where they are."""
+    """Real small MIDI/MP3/PNG/PDF/MusicXML/JPEG files and the SongRecord JSON in `out`, as
+    composer.render writes them; the Rendered that says where they are."""
     import pathlib
 
     from composer.song import Rendered, SectionRecord, SongRecord
@@ -574,6 +643,9 @@ def fake_song(out, request, seed: int, form: tuple[str, ...]):
     tiny_midi(out / f"{slug}.mid", tempo)
     tiny_mp3(out / f"{slug}.mp3")
     tiny_png(out / f"{slug}.png")
+    tiny_pdf(out / f"{slug}.pdf")
+    (out / f"{slug}.musicxml").write_text(TINY_MUSICXML, encoding="utf-8")
+    tiny_jpeg(out / f"{slug}.jpg")
     sections = tuple(
         SectionRecord(name=name, kind=name.split()[0], material="A", start_bar=1 + 4 * i,
                       bars=4, start_seconds=i / len(form), seconds=1 / len(form))
@@ -592,6 +664,7 @@ def fake_song(out, request, seed: int, form: tuple[str, ...]):
         form=sections,
         duration_seconds=float(request.length_seconds or 1.0),  # what the caption shows
         timings={"compose": 0.1, "render": 0.1},
+        score_pages=1,
     )
     record.save(out / f"{slug}.json")
     return Rendered(
@@ -601,6 +674,9 @@ def fake_song(out, request, seed: int, form: tuple[str, ...]):
         json=out / f"{slug}.json",
         duration_seconds=1.0,
         timings={"compose": 0.1, "render": 0.1},
+        pdf=out / f"{slug}.pdf",
+        musicxml=out / f"{slug}.musicxml",
+        cover=out / f"{slug}.jpg",
     )
 
 

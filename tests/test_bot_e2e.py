@@ -73,6 +73,18 @@ def song(api: FakeBotApi, chat_id: int, count: int = 1) -> tuple[Call, Call, Cal
     return audio, midi, sheet
 
 
+def score(api: FakeBotApi, chat_id: int, count: int = 1) -> Call:
+    """Wait for the count-th whole score in a chat: the album of the PDF and the MusicXML."""
+    return api.wait_for("sendMediaGroup", chat_id=chat_id, count=count, timeout=30)
+
+
+def album_files(album: Call) -> list[tuple[str, bytes]]:
+    """(file name, bytes) of each uploaded document of an album, in order."""
+    uploads = [album.files[str(item["media"]).removeprefix("attach://")]
+               for item in album["media"]]
+    return [(upload.filename, upload.data) for upload in uploads]
+
+
 def test_private_request_in_english(bot_process):
     api = bot_process.api
     ann = user(1001, "Ann", "en")
@@ -88,14 +100,27 @@ def test_private_request_in_english(bot_process):
     assert "Waltz" in caption and "bpm" in caption and "Form:" in caption
     assert f"job {job_of(audio)}" in caption and len(caption) <= 1024
     labels = [b["text"] for b in buttons(audio)]
-    assert labels == ["🔁 Another one", "🎲 Variation", "⏱ Longer", "🎹 Other instrument"]
-    assert all(len(b["callback_data"].encode()) <= 64 for b in buttons(audio))
+    assert labels == ["🔁 Another one", "🎲 Variation", "⏱ Longer", "🎹 Instrument", "🎭 Mood",
+                      "🎼 Key", "⏱ Length", "📤 Share"]
+    assert all(len(b.get("callback_data", "").encode()) <= 64 for b in buttons(audio))
+    share = buttons(audio)[-1]["switch_inline_query_chosen_chat"]
+    assert share["query"] == f"share {job_of(audio)}" and share["allow_group_chats"]
 
     assert is_mp3(audio.files["audio"].data)
     parsed = mido.MidiFile(file=io.BytesIO(midi.files["document"].data))
     assert any(msg.type == "note_on" for track in parsed.tracks for msg in track)
     assert midi.files["document"].filename.endswith(".mid")
     assert sheet.files["photo"].data.startswith(b"\x89PNG")
+    assert audio.files["thumbnail"].data.startswith(b"\xff\xd8")  # the cover: a JPEG
+    album = score(api, 1001)
+    (pdf, pdf_data), (xml, xml_data) = album_files(album)
+    assert pdf.endswith(".pdf") and pdf_data.startswith(b"%PDF")
+    assert xml.endswith(".musicxml") and b"<score-partwise" in xml_data
+    assert [item["caption"] for item in album["media"]] == [
+        "📄 The whole score, 1 page, to print",
+        "🎼 MusicXML: opens in MuseScore, Finale, Sibelius or Dorico"]
+    assert album["reply_parameters"]["message_id"] == audio.result["message_id"]
+    assert album["disable_notification"] is True
     # the status message goes once the song is there; the chat action showed while working
     api.wait_for("deleteMessage", chat_id=1001, message_id=status.result["message_id"])
     assert api.find("sendChatAction", chat_id=1001)
@@ -110,6 +135,9 @@ def test_private_request_in_russian(bot_process):
     assert "сочиняю" in status["text"]
     audio, _, _ = song(api, 1002)
     assert "задание" in audio["caption"]
+    assert [item["caption"] for item in score(api, 1002)["media"]] == [
+        "📄 Ноты целиком, 1 страница, для печати",
+        "🎼 MusicXML: откроется в MuseScore, Finale, Sibelius или Dorico"]
     assert buttons(audio)[0]["text"] == "🔁 Ещё одну"
 
 
@@ -167,10 +195,13 @@ def test_another_one_variation_and_file_id_reuse(bot_process):
     repeat, midi, sheet = song(api, 1006, count=4)
     assert not repeat.files and not midi.files and not sheet.files
     assert repeat["audio"] == variation.result["audio"]["file_id"]
+    albums = [score(api, 1006, count=n) for n in (3, 4)]
+    assert not albums[1].files and [item["media"] for item in albums[1]["media"]] == [
+        message["document"]["file_id"] for message in albums[0].result]
 
     api.push_callback(cy, first.result, f"inst:{job}")
     other, _, _ = song(api, 1006, count=5)
-    instrument = [audio["caption"].splitlines()[1].split(" · ")[-1] for audio in (first, other)]
+    instrument = [audio["caption"].splitlines()[1].split(" · ")[4] for audio in (first, other)]
     assert instrument[0] != instrument[1]  # e.g. violin, then flute
     assert seed_of(other) == seed_of(first)
 
@@ -406,6 +437,26 @@ def test_restart_mid_sending_sends_only_what_is_missing(bot_process):
     assert len(api.find("sendAudio", chat_id=1016)) == 1
     assert len(api.find("sendDocument", chat_id=1016)) == 1
     assert len(api.find("sendPhoto", chat_id=1016)) == 2  # the refused one and the real one
+    assert len(api.find("sendMediaGroup", chat_id=1016)) == 1
+
+
+def test_restart_after_the_audio_sends_only_the_score(bot_process):
+    """The bot dies after the audio, MIDI and sheet went out, while the PDF and MusicXML
+    album waits: after the restart only the album is sent."""
+    fake_only(bot_process)
+    api = bot_process.api
+    mo = user(1017, "Mo", "en")
+    api.fail_next("sendMediaGroup", retry_after=30)  # the bot waits; we pull the plug meanwhile
+    api.push_message(mo, private_chat(mo), "a slip jig")
+    api.wait_for("sendMediaGroup", chat_id=1017)
+    bot_process.kill()
+    bot_process.start()
+    album = score(api, 1017, count=2)  # the refused one and the real one
+    time.sleep(1.5)
+    for method in ("sendAudio", "sendDocument", "sendPhoto"):
+        assert len(api.find(method, chat_id=1017)) == 1, method
+    assert len(api.find("sendMediaGroup", chat_id=1017)) == 2
+    assert [name.rsplit(".", 1)[1] for name, _ in album_files(album)] == ["pdf", "musicxml"]
 
 
 def test_token_never_logged(bot_process):
@@ -461,7 +512,7 @@ def test_real_composer_end_to_end(tmp_path):
         assert "Melody" in {track.name for track in parsed.tracks}
         assert "D minor" in audio["caption"] and "Form: Intro" in audio["caption"]
         assert sheet.files["photo"].data.startswith(b"\x89PNG")
-        assert "джига" in song(api, 2002)[0]["caption"]
+        assert "Джига" in song(api, 2002)[0]["caption"]
 
         api.push_callback(ann, audio.result, f"var:{job_of(audio)}")
         api.wait_for("sendMessage", chat_id=2001, count=2)  # its status message

@@ -308,15 +308,16 @@ def test_bot_down_past_the_result_ttl_still_answers(cluster):
     bot.start()
     pat = user(3101, "Pat")
     asked = ask(api, [pat], 1, "a polka")
-    api.wait_for("sendMessage", chat_id=3101)  # on it
+    composing(api, 3101)  # the worker has it
     bot.kill()
     r = redis.client()
     deadline = time.monotonic() + 30
-    while not r.keys("isadei:result:*"):
+    while not r.keys("isadei:files:*"):  # stored: the result is next, then the ack
         assert time.monotonic() < deadline, "the worker did not finish"
         time.sleep(0.1)
     time.sleep(3.5)  # the result and the files expire
     assert not r.keys("isadei:result:*") and not r.keys("isadei:files:*")
+    assert not r.keys("isadei:submitted:*")  # done: the marker went with the entry
     bot.start()
     answered_once(api, asked)
 
@@ -387,8 +388,8 @@ def test_dead_worker_names_are_forgotten(redis_server, tmp_path: Path):
     r.xgroup_create("isadei:jobs", "isadei:workers", id="0", mkstream=True)
     r.xadd("isadei:jobs", {"data": b"x"})
     r.xreadgroup("isadei:workers", "gone-with-a-job", {"isadei:jobs": ">"}, count=1)
-    r.xreadgroup("isadei:workers", "gone-idle", {"isadei:jobs": ">"}, count=1)
-    r.xreadgroup("isadei:workers", "alive", {"isadei:jobs": ">"}, count=1)
+    r.xgroup_createconsumer("isadei:jobs", "isadei:workers", "gone-idle")
+    r.xgroup_createconsumer("isadei:jobs", "isadei:workers", "alive")
     r.set("isadei:worker:alive", "{}")
     settings = Settings(redis_url=redis_server.url, data_dir=tmp_path, idle_timeout_s=1.0,
                         heartbeat_s=0.3)

@@ -122,6 +122,7 @@ def test_missing_programs_are_named(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     with pytest.raises(MissingSystemDependency, match="apt-get install ffmpeg"):
         audio.check_system()
     monkeypatch.setattr(audio.shutil, "which", lambda n: None)
+    monkeypatch.setattr(audio, "synth_available", lambda: False)  # nor libfluidsynth
     with pytest.raises(MissingSystemDependency, match="apt-get install fluidsynth"):
         audio.check_system()
 
@@ -129,14 +130,14 @@ def test_missing_programs_are_named(tmp_path: Path, monkeypatch: pytest.MonkeyPa
 def test_a_failure_midway_leaves_no_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import composer.sheet
 
-    def broken(song, path):
-        path.write_bytes(b"half a png")
+    def broken(song, files):
+        files.png.write_bytes(b"half a png")
         raise RuntimeError("engraver crashed")
 
-    monkeypatch.setattr(composer.sheet, "engrave", broken)
+    monkeypatch.setattr(composer.sheet, "write_score", broken)
     out = tmp_path / "out"
     with pytest.raises(RuntimeError, match="engraver crashed"):
-        render(make_song("folk"), out, formats=("mid", "png", "json"))
+        render(make_song("folk"), out, formats=("mid", "png", "pdf", "json"))
     assert list(out.iterdir()) == []
 
 
@@ -180,3 +181,82 @@ def test_chord_symbols_are_absolute_names() -> None:
     assert chord_symbol(Chord(4, "dim"), 2) == "F#dim"
     assert chord_symbol(Chord(5, "maj"), 5, "major", "F") == "Bb"
     assert chord_symbol(Chord(7, "maj"), 6, "minor", "F#") == "C#"
+
+
+def long_lead_sheet():
+    """A full-length reel whose every section is new material: a lead sheet of 50 bars."""
+    song = make_song("reel", long=True)
+    for number, section in enumerate(song.sections):
+        section.material = f"M{number}"
+    return song
+
+
+def test_whole_score_pdf_musicxml_and_cover(tmp_path: Path) -> None:
+    from music21 import converter
+    from PIL import Image
+    from pypdf import PdfReader
+
+    song = long_lead_sheet()
+    out = tmp_path / "out"
+    rendered = render(song, out, formats=("mid", "png", "pdf", "musicxml", "jpg", "json"))
+    record = SongRecord.load(rendered.json)
+    slug = make_slug(song)
+    assert record.files == {ext: f"{slug}.{ext}"
+                            for ext in ("mid", "png", "pdf", "musicxml", "jpg", "json")}
+    assert set(rendered.paths()) == set(out.iterdir())
+
+    pdf = PdfReader(rendered.pdf)  # every page, on A4
+    assert len(pdf.pages) == record.score_pages >= 2
+    assert record.sheet_pages >= 2  # the PNG preview shows only the first of these
+    for page in pdf.pages:
+        assert (float(page.mediabox.width), float(page.mediabox.height)) == pytest.approx(
+            (595.3, 841.9), abs=0.5)
+    assert pdf.metadata.title == "Reel in D major"
+    assert "Part B" in pdf.pages[-1].extract_text() or "Coda" in pdf.pages[-1].extract_text()
+
+    assert rendered.musicxml.read_text(encoding="utf-8").startswith("<?xml")  # not compressed
+    parsed = converter.parse(rendered.musicxml)
+    measures = parsed.parts[0].getElementsByClass("Measure")
+    assert len(measures) == sum(len(s.bars) for s in lead_sheet_sections(song)) == 50
+    assert parsed.metadata.bestTitle == "Reel in D major"
+
+    with Image.open(rendered.cover) as cover:
+        assert cover.format == "JPEG" and cover.size == (320, 320)
+    assert rendered.cover.stat().st_size <= 200_000
+    assert ink(rendered.cover) > 0.02  # staff lines and notes, not a blank square
+
+
+def test_cover_of_a_short_page_is_square() -> None:
+    import io
+
+    from PIL import Image
+
+    from composer.cover import cover_jpeg
+
+    page = io.BytesIO()
+    Image.new("RGB", (1080, 400), "black").save(page, "PNG")
+    with Image.open(io.BytesIO(cover_jpeg(page.getvalue()))) as cover:
+        assert cover.size == (320, 320)
+        assert cover.getpixel((160, 5))[0] > 200 and cover.getpixel((160, 160))[0] < 50
+
+
+@needs_audio
+def test_default_formats_and_cover_art_in_the_mp3(tmp_path: Path) -> None:
+    """What `isadei compose` writes: .mid/.mp3/.png/.json (the contract) and the whole score
+    (.pdf, .musicxml) and the cover (.jpg), which is also the MP3's front cover."""
+    from mutagen.id3 import ID3
+
+    song = make_song("waltz")
+    heard: list[Path] = []
+    rendered = render(song, tmp_path / "out", on_audio=heard.append)
+    slug = make_slug(song)
+    assert sorted(p.name for p in rendered.paths()) == sorted(
+        f"{slug}.{ext}" for ext in ("mid", "mp3", "png", "pdf", "musicxml", "jpg", "json"))
+    assert heard == [rendered.mp3]
+    pictures = ID3(rendered.mp3).getall("APIC")
+    assert len(pictures) == 1 and pictures[0].mime == "image/jpeg"
+    assert pictures[0].data == rendered.cover.read_bytes()
+    assert audio_tags(rendered.mp3)["title"] == song.title  # ffmpeg's tags are kept
+    assert probe_seconds(rendered.mp3) == pytest.approx(rendered.duration_seconds, abs=0.1)
+    timings = SongRecord.load(rendered.json).timings
+    assert timings["to_mp3"] < timings["render"] and timings["pdf"] > 0

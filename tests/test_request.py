@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 
 import pytest
 
@@ -19,7 +20,8 @@ from composer.request import (
 )
 from composer.styles import STYLES
 
-CONTRACT = {"style", "mode", "key", "tempo_bpm", "length_seconds", "instrument", "seed", "notes"}
+CONTRACT = {"style", "mode", "key", "meter", "tempo_bpm", "length_seconds", "instrument",
+            "accompaniment", "seed", "notes"}
 
 
 @pytest.mark.parametrize("text,style", [
@@ -245,7 +247,7 @@ def test_lengths(text: str, seconds: int) -> None:
 def test_length_out_of_range_is_clamped_with_a_note(text: str, seconds: int) -> None:
     request = parse(text)
     assert request.length_seconds == seconds
-    assert any("length" in n for n in request.notes)
+    assert any("length" in n or "длина" in n for n in request.notes)  # (notes: their language)
 
 
 @pytest.mark.parametrize("text,instrument", [
@@ -305,8 +307,9 @@ def test_huge_seed_is_folded_with_a_note() -> None:
 def test_everything_at_once_english() -> None:
     request = parse("A cheerful Irish jig in D, fast, about 2 min, on the fiddle, seed 42")
     assert request.to_json() == {
-        "style": "jig", "mode": "major", "key": "D", "tempo_bpm": 120, "length_seconds": 120,
-        "instrument": "violin", "seed": 42, "notes": [],
+        "style": "jig", "mode": "major", "key": "D", "meter": None, "tempo_bpm": 120,
+        "length_seconds": 120, "instrument": "violin", "accompaniment": None, "seed": 42,
+        "notes": [],
     }
 
 
@@ -402,30 +405,37 @@ def _check_contract(request: SongRequest) -> None:
 
 def test_json_contract_keys_and_types() -> None:
     data = parse("a sad waltz in D minor, 90 bpm, 1 minute, violin, seed 3").to_json()
-    assert list(data) == ["style", "mode", "key", "tempo_bpm", "length_seconds", "instrument",
-                          "seed", "notes"]
-    assert data == {"style": "waltz", "mode": "minor", "key": "D", "tempo_bpm": 90,
-                    "length_seconds": 60, "instrument": "violin", "seed": 3, "notes": []}
+    assert list(data) == ["style", "mode", "key", "meter", "tempo_bpm", "length_seconds",
+                          "instrument", "accompaniment", "seed", "notes"]
+    assert data == {"style": "waltz", "mode": "minor", "key": "D", "meter": None,
+                    "tempo_bpm": 90, "length_seconds": 60, "instrument": "violin",
+                    "accompaniment": None, "seed": 3, "notes": []}
 
 
 def test_describe() -> None:
-    assert describe(parse("a sad waltz in D minor")) == "a sad waltz in D minor"
+    assert describe(parse("a sad waltz in D minor")) == "a waltz in D minor"
+    assert describe(parse("a sad waltz")) == "a waltz in a minor key"
     assert describe(parse("Irish jig on the fiddle")) == "a jig for violin"
     assert describe(parse("an air")) == "a slow air"
-    assert describe(parse("cheerful ballad")) == "a cheerful ballad"
+    assert describe(parse("cheerful ballad")) == "a ballad in a major key"
+    assert describe(parse("a very fast reel")) == "a lively reel"
     assert describe(SongRequest()) == "a folk song"
-    assert describe_ru(parse("грустный вальс в ре миноре")) == "грустный вальс в ре миноре"
-    assert describe_ru(parse("грустная колыбельная"), accusative=True) == "грустную колыбельную"
-    assert describe_ru(parse("джига на скрипке")) == "джига (скрипка)"
-    assert describe_ru(parse("марш в си-бемоль мажоре")) == "марш в си-бемоль мажоре"
+    assert describe_ru(parse("грустный вальс в ре миноре")) == "вальс ре минор"
+    assert describe_ru(parse("медленная колыбельная"), accusative=True) == \
+        "медленную колыбельную"
+    assert describe_ru(parse("джига на скрипке")) == "джига для скрипки"
+    assert describe_ru(parse("марш в си-бемоль мажоре")) == "марш си-бемоль мажор"
+    assert describe_ru(parse("дуэт скрипки и фортепиано в размере 3/4")) == \
+        "вальс для скрипки и фортепиано"
 
 
 def test_describe_every_style() -> None:
     for style_id in STYLES:
-        for mode in (None, "major", "minor"):
+        for mode in (None, "major", "minor", "dorian"):
             request = SongRequest(style=style_id, mode=mode, key="F#", instrument="flute")
             assert describe(request).startswith(("a ", "an "))
             assert describe_ru(request) and describe_ru(request, accusative=True)
+            assert not re.search("[a-z]{3}", describe_ru(request))  # no English inside
 
 
 def test_tonic_pitch_class() -> None:
@@ -459,3 +469,87 @@ def test_from_json_reads_what_to_json_wrote() -> None:
 
 def test_longer_length_stays_within_the_longest_song() -> None:
     assert longer_length(31) == 62 and longer_length(10) == 60 and longer_length(250) == 300
+
+
+# -- wishes: occasions, moods, scenes, genres, artists; meters, modes, two instruments --
+
+@pytest.mark.parametrize("text,style,mode,instrument", [
+    ("something cheerful for my daughter's birthday", "folk", "major", "glockenspiel"),
+    ("epic battle music", "march", "minor", "brass section"),
+    ("спокойная музыка для медитации", "air", "major", "pan flute"),
+    ("make it like the Beatles", "folk", "major", "acoustic guitar (steel)"),
+    ("a romantic song for my wife", "ballad", "major", "acoustic grand piano"),
+    ("music for a wedding", "waltz", "major", "violin"),
+    ("christmas music", "chorale", "major", "church organ"),
+    ("что-нибудь для учёбы", "air", "major", "acoustic grand piano"),
+    ("музыка для сна", "lullaby", "major", "music box"),
+    ("звуки моря", "hornpipe", "major", "whistle"),
+    ("грустно, за окном дождь", "air", "minor", "acoustic grand piano"),
+    ("как Моцарт", "waltz", "major", "harpsichord"),
+])
+def test_wishes_choose_style_mode_tempo_and_instrument(text, style, mode, instrument) -> None:
+    request = parse(text)
+    assert (request.style, request.mode, request.instrument) == (style, mode, instrument)
+    assert request.tempo_bpm is not None
+    assert len(request.notes) == 1 and " — " in request.notes[0]
+
+
+def test_wish_notes_say_why_in_the_language_of_the_request() -> None:
+    assert parse("rock").notes == ["no rock yet — here is a lively march in E minor"]
+    assert parse("рок").notes == ["рок я пока не играю — вот бодрый марш ми минор"]
+    assert parse("музыка для битвы").notes[0].startswith("для битвы — вот бодрый марш")
+    assert parse("rock", "ru").notes[0].startswith("рок я пока не играю")  # the bot's choice
+
+
+def test_a_named_style_keeps_its_colours_but_takes_the_mood_of_a_wish() -> None:
+    request = parse("a waltz for a funeral")
+    assert (request.style, request.mode, request.instrument) == ("waltz", "minor", None)
+    assert request.notes == ["for a funeral — here is a waltz in a minor key"]
+    assert parse("lullaby for my daughter").notes == []
+
+
+@pytest.mark.parametrize("text,meter,style", [
+    ("a folk song in 3/4", "3/4", "folk"),
+    ("a song in 3/4", "3/4", "waltz"),
+    ("в размере 6/8", "6/8", "folk"),
+    ("в размере 9/8", "9/8", "slip-jig"),
+    ("a tune in waltz time", "3/4", "waltz"),
+    ("марш на две четверти", "2/4", "march"),
+    ("a reel in cut time", "2/2", "reel"),
+    ("a ballad in 6/8", "6/8", "ballad"),
+])
+def test_meters(text: str, meter: str, style: str) -> None:
+    request = parse(text)
+    assert (request.meter, request.style) == (meter, style)
+    assert request.length_seconds is None and request.seed is None  # "3/4" is no length
+
+
+def test_unplayable_meter_gets_a_note() -> None:
+    request = parse("a waltz in 7/8")
+    assert request.meter is None and "7/8" in request.notes[0]
+
+
+@pytest.mark.parametrize("text,key,mode", [
+    ("a jig in D dorian", "D", "dorian"),
+    ("a dorian reel", None, "dorian"),
+    ("mixolydian hornpipe in A", "A", "mixolydian"),
+    ("песня в дорийском ладу", None, "dorian"),
+    ("рил ре миксолидийский", "D", "mixolydian"),
+])
+def test_modes(text: str, key: str | None, mode: str) -> None:
+    request = parse(text)
+    assert (request.key, request.mode) == (key, mode)
+
+
+@pytest.mark.parametrize("text,melody,accompaniment", [
+    ("a piano and violin duet", "violin", "acoustic grand piano"),
+    ("flute with guitar", "flute", "acoustic guitar (nylon)"),
+    ("cello accompanied by the harp", "cello", "orchestral harp"),
+    ("скрипка под гитару", "violin", "acoustic guitar (nylon)"),
+    ("дуэт флейты и фортепиано", "flute", "acoustic grand piano"),
+    ("a waltz on the violin", "violin", None),
+    ("a jig on the fiddle, fiddle only", "violin", None),
+])
+def test_two_instruments_are_melody_and_accompaniment(text, melody, accompaniment) -> None:
+    request = parse(text)
+    assert (request.instrument, request.accompaniment) == (melody, accompaniment)

@@ -263,3 +263,106 @@ if __name__ == "__main__":  # `python -m tests.test_worker`: a worker with the s
     from bot.queue.worker import main
 
     main(Settings(), STANDIN)
+
+
+# -- issue 11: Redis with a password and TLS; a job id that is a path --
+
+
+def tls_redis(tmp_path: Path, password: str):
+    """A redis-server on 127.0.0.1 that speaks only TLS (a CA made here) and wants AUTH."""
+    import shutil
+    import subprocess
+
+    from tests.conftest import free_port
+
+    if not shutil.which("openssl"):
+        pytest.skip("openssl is not installed")
+
+    def openssl(*args: str) -> None:
+        subprocess.run(["openssl", *args], cwd=tmp_path, check=True, capture_output=True)
+
+    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=ca",
+            "-keyout", "ca.key", "-out", "ca.pem")
+    openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1",
+            "-keyout", "server.key", "-out", "server.csr")
+    (tmp_path / "san.ext").write_text("subjectAltName=IP:127.0.0.1\n")
+    openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+            "-CAcreateserial", "-days", "1", "-extfile", "san.ext", "-out", "server.pem")
+    port = free_port()
+    proc = subprocess.Popen(
+        ["redis-server", "--port", "0", "--tls-port", str(port), "--bind", "127.0.0.1",
+         "--tls-cert-file", "server.pem", "--tls-key-file", "server.key",
+         "--tls-ca-cert-file", "ca.pem", "--tls-auth-clients", "no",
+         "--requirepass", password, "--save", "", "--appendonly", "no"],
+        cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    time.sleep(0.5)
+    return proc, f"rediss://127.0.0.1:{port}/0", tmp_path / "ca.pem"
+
+
+def test_redis_with_a_password_over_tls(tmp_path: Path, monkeypatch):
+    """Remote workers: rediss:// with the CA to trust (ISADEI_REDIS_CA_FILE) and AUTH
+    (ISADEI_REDIS_PASSWORD). Without the password the bot only hears "busy"."""
+    from bot.queue.client import QueueUnavailable
+    from bot.queue.worker import Worker
+
+    monkeypatch.setenv(FAKE_DELAY_ENV, "0.1")
+    proc, url, ca = tls_redis(tmp_path, "s3cret-pass")
+    common = {"redis_url": url, "redis_ca_file": ca, "idle_timeout_s": 2.0, "heartbeat_s": 0.3}
+    settings = Settings(**common, data_dir=tmp_path / "bot", redis_password="s3cret-pass")
+    worker_side = Settings(**common, data_dir=tmp_path / "w", redis_password="s3cret-pass",
+                           batch_wait_ms=20.0, render_processes=1, shutdown_grace_s=5.0)
+
+    async def scenario() -> None:
+        stranger = QueueClient(Settings(**common, data_dir=tmp_path / "x"))
+        with pytest.raises(QueueUnavailable, match="(?i)auth"):
+            await stranger.submit("jnopass", REQUEST, 1, 0)
+        await stranger.shutdown()
+        queue = QueueClient(settings)
+        await queue.start()
+        await queue.submit("jtls", REQUEST, 1, 0)
+        worker = Worker(worker_side, STANDIN)
+        running = asyncio.create_task(worker.run())
+        await wait_done(queue, ["jtls.0"])
+        result, error = await queue.fetch("jtls.0", "jtls")
+        assert error is None and Path(result["mp3"]).exists()
+        worker.stop()
+        await running
+        await queue.shutdown()
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def test_a_job_id_that_is_a_path_is_dead_lettered(bot_queue: Settings, redis_server):
+    """A message written straight into the stream with job id "../../x": the worker writes
+    nothing outside its folder; the message goes to the dead letters."""
+    from taskiq.kicker import AsyncKicker
+
+    from bot.queue.keys import TASK_NAME
+    from bot.queue.worker import Worker
+
+    r = redis_server.client()
+
+    async def scenario() -> None:
+        queue = QueueClient(bot_queue)
+        await queue.start()
+        kicker = AsyncKicker(TASK_NAME, queue.broker, {}).with_task_id("evil.0")
+        await kicker.kiq("../../escaped", REQUEST, 1)
+        await queue.submit("jfine", REQUEST, 2, 0)
+        worker = Worker(bot_queue, STANDIN)
+        running = asyncio.create_task(worker.run())
+        await wait_done(queue, ["jfine.0"])
+        worker.stop()
+        await running
+        await queue.shutdown()
+
+    asyncio.run(scenario())
+    dead = [{k.decode(): v.decode() for k, v in f.items()} for _, f in r.xrange("isadei:dead")]
+    assert len(dead) == 1 and "not a job id" in dead[0]["error"]
+    assert not (bot_queue.data_dir / "escaped").exists()
+    assert not (bot_queue.data_dir.parent / "escaped").exists()
+    assert r.xlen("isadei:jobs") == 0

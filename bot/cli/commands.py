@@ -114,7 +114,7 @@ def cmd_bench(args: argparse.Namespace) -> None:
         return
     from bot.cli.bench import run_benchmarks
 
-    run_benchmarks(out=Path(args.out))
+    run_benchmarks(out=Path(args.out), device=args.device, quick=args.quick)
 
 
 def cmd_config(args: argparse.Namespace) -> None:
@@ -202,7 +202,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--queue", action="store_true", help="benchmark the job queue (embedded vs Redis workers)"
     )
-    p.add_argument("--quick", action="store_true", help="with --queue: 1, 4, 16 requests")
+    p.add_argument("--quick", action="store_true",
+                   help="fewer, smaller runs (with --queue: 1, 4, 16 requests)")
+    p.add_argument("--device", default="auto",
+                   help="where the network samples: auto (CUDA if there is one), cpu, cuda:N")
     p.add_argument("--out", default=BENCH_OUT)
     p.set_defaults(func=cmd_bench)
 

@@ -3,10 +3,11 @@
 Everything here is JSON or plain bytes: nothing that crosses Redis is unpickled, and every
 file name read back is checked (bot/queue/wire.py) before it is joined to a folder.
 
-A job's folder holds <slug>.mp3/.mid/.png/.json and job-result.json, the manifest, written
-last: a folder with a manifest is complete. It is written as "<job>.partial" and renamed, so
-a crash leaves a whole song or none. In distributed mode the folder travels through Redis as
-one hash (the files and the manifest, with a TTL), or stays in a folder both sides see.
+A job's folder holds <slug>.mp3/.mid/.png/.pdf/.musicxml/.jpg/.json and job-result.json, the
+manifest, written last: a folder with a manifest is complete. It is written as
+"<job>.partial" and renamed, so a crash leaves a whole song or none. In distributed mode the
+folder travels through Redis as one hash (the files and the manifest, with a TTL), or stays
+in a folder both sides see.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from bot.queue import wire
 from composer.song import Rendered, SongRecord
 
 MANIFEST = "job-result.json"  # written last: its presence means the job's files are complete
-FILE_KINDS = ("mp3", "midi", "png", "json", "ogg")
+FILE_KINDS = ("mp3", "midi", "png", "json", "ogg", "pdf", "musicxml", "cover")
 
 
 def scratch_of(out_dir: Path) -> Path:
@@ -44,6 +45,9 @@ def write_result(rendered: Rendered, scratch: Path, out_dir: Path) -> dict[str, 
         "png": rendered.png,
         "json": rendered.json,
         "ogg": rendered.ogg,
+        "pdf": rendered.pdf,
+        "musicxml": rendered.musicxml,
+        "cover": rendered.cover,
     }
     result = {
         **{kind: Path(path).name if path else None for kind, path in names.items()},

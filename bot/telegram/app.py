@@ -169,16 +169,17 @@ def build_application(settings: Settings) -> Application:
         app.add_handler(CommandHandler(name, callback))
     app.add_handler(MessageHandler(private & text, handlers.private_text))
     app.add_handler(MessageHandler(groups, handlers.group_text))
-    # In a private chat everything gets an answer: a user's own tune (voice, audio, .abc,
-    # .mid) has a handler of its own, so the "song from a hummed tune" work replaces one body.
-    app.add_handler(MessageHandler(private & filters.VOICE, handlers.voice_tune))
-    app.add_handler(MessageHandler(private & filters.Document.FileExtension("abc"),
+    # A user's own tune (voice, audio, .abc, .mid) becomes a song: in a private chat, and in
+    # a group when addressed (the handlers check: a mention in the caption, a reply to the bot).
+    tunes = filters.UpdateType.MESSAGE & (filters.ChatType.PRIVATE | filters.ChatType.GROUPS)
+    app.add_handler(MessageHandler(tunes & filters.VOICE, handlers.voice_tune))
+    app.add_handler(MessageHandler(tunes & filters.Document.FileExtension("abc"),
                                    handlers.abc_tune))
-    app.add_handler(MessageHandler(private & (filters.Document.FileExtension("mid")
-                                              | filters.Document.FileExtension("midi")
-                                              | filters.Document.MimeType("audio/midi")),
+    app.add_handler(MessageHandler(tunes & (filters.Document.FileExtension("mid")
+                                            | filters.Document.FileExtension("midi")
+                                            | filters.Document.MimeType("audio/midi")),
                                    handlers.midi_tune))
-    app.add_handler(MessageHandler(private & (filters.AUDIO | filters.Document.AUDIO),
+    app.add_handler(MessageHandler(tunes & (filters.AUDIO | filters.Document.AUDIO),
                                    handlers.audio_tune))  # (after .mid: audio/midi)
     app.add_handler(MessageHandler(private & filters.Document.ALL, handlers.other_document))
     app.add_handler(MessageHandler(private & filters.COMMAND, handlers.unknown_command))

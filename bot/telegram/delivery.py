@@ -1,4 +1,5 @@
-"""Delivery of a finished song: audio (with its caption and buttons), MIDI, sheet music.
+"""Delivery of a finished song: audio (with its caption, buttons and cover art), MIDI, the
+sheet music preview, then the whole score: the PDF and the MusicXML together, as one album.
 
 Each part is recorded once sent (its Telegram file_id), so a job resumed after a restart
 sends only what is missing; a song Telegram already has is sent again by file_id.
@@ -12,6 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from telegram import InputMediaDocument
 from telegram.constants import ChatAction
 from telegram.error import BadRequest
 from telegram.ext import Application
@@ -19,10 +21,11 @@ from telegram.ext import Application
 from bot import metrics
 from bot.telegram.jobs import ACTIVE, DONE, SENDING, Job
 from bot.telegram.runtime import runtime
-from bot.telegram.sending import chat_action, reply_to, send
+from bot.telegram.sending import UPLOAD_TIMEOUT_S, chat_action, reply_to, send
 from bot.telegram.sharing import edit_inline_song
 from bot.telegram.status import remove_status, show_status
-from bot.telegram.words import caption_of, song_keyboard, title_of
+from bot.telegram.texts import t
+from bot.telegram.words import caption_of, record_of, song_keyboard, title_of
 
 job_log = logging.getLogger("isadei.jobs")
 
@@ -48,6 +51,7 @@ async def deliver(app: Application, job: Job, reuse: Job | None) -> None:
             caption=caption_of(job, lang),
             reply_markup=song_keyboard(job, lang),
             reply_parameters=reply_to(job.message_id),
+            thumbnail=None if reuse else existing(result.get("cover")),  # a file_id keeps its own
         )
         job = rt.store.update(
             job.id, audio_file_id=message.audio.file_id, audio_message_id=message.message_id
@@ -72,6 +76,8 @@ async def deliver(app: Application, job: Job, reuse: Job | None) -> None:
             message = await send(bot.send_document, document=sheet, **quiet)
             file_id = message.document.file_id
         job = rt.store.update(job.id, sheet_file_id=file_id)
+    if job.pdf_file_id is None or job.musicxml_file_id is None:
+        job = await send_score(app, job, reuse, quiet)
     finished = time.time()
     timings = {
         **job.timings,
@@ -81,6 +87,50 @@ async def deliver(app: Application, job: Job, reuse: Job | None) -> None:
     job = rt.store.update(job.id, state=DONE, finished_at=finished, timings=timings)
     await remove_status(bot, rt, job)
     log_job(job, reused=reuse is not None)
+
+
+SCORE_FILES = (("pdf", "pdf_file_id"), ("musicxml", "musicxml_file_id"))
+
+
+async def send_score(app: Application, job: Job, reuse: Job | None, quiet: dict) -> Job:
+    """The whole score: the PDF (every page, to print) and the MusicXML (for MuseScore and
+    the like) as one album of two documents, each with a caption saying what it is for.
+
+    One album, not two loose messages: the pair reads as one thing under the song (the MIDI
+    stays the only loose document), and it is one call, so it is sent, and recorded, whole.
+    A result from before these files existed has none: nothing is sent.
+    """
+    rt, result, lang = runtime(app), job.result or {}, job.lang
+    record = record_of(job)
+    captions = {
+        "pdf": t(lang, "score_pdf", count=max(1, record.score_pages if record else 0)),
+        "musicxml": t(lang, "score_musicxml"),
+    }
+    items = []  # (job field, source: a file_id or a path, caption, file name)
+    for kind, field in SCORE_FILES:
+        source = getattr(reuse, field, None) or existing(result.get(kind))
+        if getattr(job, field) is None and source is not None:
+            name = Path(result[kind]).name if result.get(kind) else None
+            items.append((field, source, captions[kind], name))
+    if not items:
+        return job
+    if len(items) == 1:  # an album needs two: one alone goes as a plain document
+        _, source, caption, name = items[0]
+        messages = [await send(app.bot.send_document, document=source, caption=caption,
+                               filename=name, **quiet)]
+    else:
+        media = [InputMediaDocument(source, caption=caption, filename=name)
+                 for _, source, caption, name in items]
+        messages = await send(app.bot.send_media_group, media=media, **quiet,
+                              read_timeout=UPLOAD_TIMEOUT_S, write_timeout=UPLOAD_TIMEOUT_S)
+    sent = {item[0]: message.document.file_id
+            for item, message in zip(items, messages, strict=True)}
+    return rt.store.update(job.id, **sent)
+
+
+def existing(path: str | None) -> Path | None:
+    """The file at `path` if there is one (a job's files may be gone after retention)."""
+    return Path(path) if path and Path(path).is_file() else None
 
 
 def log_job(job: Job, **extra: Any) -> None:

@@ -12,6 +12,7 @@ from telegram.constants import ChatType
 from telegram.error import Forbidden, TelegramError
 from telegram.ext import ContextTypes
 
+from bot.telegram import tunes
 from bot.telegram.delivery import log_job
 from bot.telegram.guard import may_press
 from bot.telegram.intake import (
@@ -106,23 +107,31 @@ async def compose_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         lang = user_lang(update, context)
         await message.reply_text(t(lang, "compose_empty"), reply_markup=styles_keyboard(lang))
         return
-    await accept_text(update, context, text)
+    await accept_words(update, context, text)
 
 
 async def private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Free text in a private chat is a request."""
-    await accept_text(update, context, update.effective_message.text or "")
+    """Free text in a private chat is a request (ABC pasted in it: a tune)."""
+    await accept_words(update, context, update.effective_message.text or "")
+
+
+async def accept_words(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> None:
+    """Words are a request; ABC notation among them is a tune to build the song around."""
+    if tunes.abc_block(text):
+        await tunes.tune_message(update, context, text)
+    else:
+        await accept_text(update, context, text)
 
 
 def addressed_text(message: Message, bot_id: int, username: str) -> str | None:
     """The request in a group message meant for the bot (a mention, a reply to the bot, a
-    message sent via the bot's inline mode), or None for the group's other chatter."""
-    text = message.text or ""
+    message sent via the bot's inline mode), or None for the group's other chatter. A voice
+    message or file is addressed the same way, in its caption."""
+    text = message.text or message.caption or ""
     if message.via_bot and message.via_bot.id == bot_id:
         return text
-    for entity, value in message.parse_entities(
-        [MessageEntity.MENTION, MessageEntity.TEXT_MENTION]
-    ).items():
+    entities = message.parse_entities if message.text else message.parse_caption_entities
+    for entity, value in entities([MessageEntity.MENTION, MessageEntity.TEXT_MENTION]).items():
         mentioned = entity.type == MessageEntity.MENTION and value.lower() == f"@{username}".lower()
         if mentioned or (entity.user is not None and entity.user.id == bot_id):
             return text.replace(value, " ").strip()
@@ -136,7 +145,7 @@ async def group_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     """In groups, answer mentions, replies to the bot and inline-mode requests; ignore the rest."""
     text = addressed_text(update.effective_message, context.bot.id, context.bot.username)
     if text is not None:
-        await accept_text(update, context, text)
+        await accept_words(update, context, text)
 
 
 async def reply(update: Update, context: ContextTypes.DEFAULT_TYPE, key: str) -> None:
@@ -161,23 +170,34 @@ async def other_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
 
 
 async def voice_tune(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A voice message: a sung or hummed tune (a song from it: the "hummed tune" work)."""
-    await reply(update, context, "tune_voice")
+    """A voice message: a sung or hummed tune becomes a song."""
+    await own_tune(update, context)
 
 
 async def audio_tune(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """An audio file: a recorded tune (a song from it: the "hummed tune" work)."""
-    await reply(update, context, "tune_audio")
+    """An audio file: a recorded tune becomes a song."""
+    await own_tune(update, context)
 
 
 async def abc_tune(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """An .abc document: a tune in ABC notation (a song around it: the "hummed tune" work)."""
-    await reply(update, context, "tune_abc")
+    """An .abc document: a tune in ABC notation becomes a song."""
+    await own_tune(update, context)
 
 
 async def midi_tune(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A .mid document: a tune as MIDI (a song around it: the "hummed tune" work)."""
-    await reply(update, context, "tune_midi")
+    """A .mid document: its melody becomes a song."""
+    await own_tune(update, context)
+
+
+async def own_tune(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A user's tune in a private chat, or in a group when addressed (a mention in the
+    caption, a reply to the bot): a song around it (bot/telegram/tunes.py). The caption's
+    words say the style ("as a waltz"), else the tune does."""
+    message = update.effective_message
+    words = (message.caption or "") if message.chat.type == ChatType.PRIVATE else \
+        addressed_text(message, context.bot.id, context.bot.username)
+    if words is not None:
+        await tunes.tune_message(update, context, words)
 
 
 async def other_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -1,8 +1,8 @@
 """Job records: every accepted request is a row in SQLite before the bot says "on it".
 
 States: queued → composing → rendering → sending → done | failed | cancelled.
-Sending is recorded per step (the file_id of the audio, the MIDI and the sheet once each is
-sent), so a job resumed after a restart sends only what is missing.
+Sending is recorded per step (the file_id of the audio, the MIDI, the sheet, the PDF and the
+MusicXML once each is sent), so a job resumed after a restart sends only what is missing.
 """
 
 from __future__ import annotations
@@ -59,6 +59,8 @@ class Job:
     audio_file_id: str | None = None  # set = audio sent
     midi_file_id: str | None = None  # set = MIDI sent
     sheet_file_id: str | None = None  # set = sheet music sent
+    pdf_file_id: str | None = None  # set = the whole score (PDF) sent
+    musicxml_file_id: str | None = None  # set = the MusicXML sent
     audio_message_id: int | None = None
     in_process: int = 0  # 1 while this bot process composes it (embedded): a crash leaves 1
     crashes: int = 0  # how often the bot died while composing it

@@ -128,10 +128,16 @@ def files_ready(job: Job) -> bool:
             ("mp3", job.audio_file_id),
             ("midi", job.midi_file_id),
             ("png", job.sheet_file_id),
+            ("pdf", job.pdf_file_id),
+            ("musicxml", job.musicxml_file_id),
         )
         if not sent
     ]
-    return all(job.result.get(name) and Path(job.result[name]).exists() for name in needed)
+    # A result from before the PDF and the MusicXML existed names none: nothing to send there.
+    return all(
+        Path(job.result[name]).exists() if job.result.get(name) else name in ("pdf", "musicxml")
+        for name in needed
+    )
 
 
 async def compose(app: Application, job: Job) -> dict[str, Any] | None:

@@ -76,6 +76,9 @@ TEXTS: dict[str, str | tuple[str, str]] = {
     "caption_seed": N_("Seed {seed} · job {job_id}"),
     "caption_tempo": N_("{tempo} bpm"),
     "caption_instruments": N_("{instrument} and {accompaniment}"),
+    "score_pdf": NN_("📄 The whole score, {count} page, to print",
+                     "📄 The whole score, {count} pages, to print"),
+    "score_musicxml": N_("🎼 MusicXML: opens in MuseScore, Finale, Sibelius or Dorico"),
     "seconds": NN_("{count} second", "{count} seconds"),
     "minutes": NN_("{count} minute", "{count} minutes"),
     "min_sec": N_("{minutes} min {seconds} s"),
@@ -124,18 +127,43 @@ TEXTS: dict[str, str | tuple[str, str]] = {
     "edited": N_(
         "✏️ I saw the edit. I compose from new messages: send the wish again and I'll "
         "start."),
-    "tune_voice": N_(
-        "🎤 Lovely! Making a song from a sung or hummed tune is coming soon. For now, tell me "
-        "in words what to play — or tap /styles."),
-    "tune_audio": N_(
-        "🎧 Thanks! Making a song from a recording is coming soon. For now, tell me in words "
-        "what to play — or tap /styles."),
-    "tune_abc": N_(
-        "📜 An ABC tune! Building a song around it is coming soon. For now, tell me in words "
-        "what to play."),
-    "tune_midi": N_(
-        "🎹 A MIDI file! Building a song around it is coming soon. For now, tell me in words "
-        "what to play."),
+    "heard": NN_(
+        "👂 I heard {count} note in {tonality}, {meter}, about {tempo} bpm. Now a song around "
+        "it…",
+        "👂 I heard {count} notes in {tonality}, {meter}, about {tempo} bpm. Now a song around "
+        "it…"),
+    "tune_too_big": N_(
+        "📦 That file is too big for me: please send at most 20 MB (a minute of humming is "
+        "plenty)."),
+    "tune_too_short": N_(
+        "⏱ That was too short to hear a tune: please hum or sing for at least 2 seconds."),
+    "tune_too_long": N_(
+        "⏱ That's longer than I can listen to: please send at most a minute (a verse or a "
+        "chorus is plenty)."),
+    "tune_corrupt": N_(
+        "😕 I couldn't open that file: it seems damaged or cut short. Could you send it "
+        "again?"),
+    "tune_unsupported": N_(
+        "😕 I can't read that kind of file. Send a voice message, an audio file (MP3, M4A, "
+        "OGG, WAV), a MIDI file or an ABC tune."),
+    "tune_silence": N_(
+        "🤫 I couldn't hear anything: it's silent. Hold the phone closer and hum or sing your "
+        "tune."),
+    "tune_no_tune": N_(
+        "🎤 I couldn't hear a tune in that: it sounds like talking or noise. Hum or sing it "
+        "(\"la-la-la\" is perfect), somewhere quiet."),
+    "tune_no_notes": N_("🎼 I found no notes in that tune. Send me one with a melody in it."),
+    "tune_too_many_notes": N_(
+        "🎼 That's far more notes than one tune: please send just the melody, a minute or "
+        "so of it."),
+    "tune_abc_syntax": N_(
+        "📜 I couldn't read that ABC tune: please check the notation (the header needs a K: "
+        "line, then the notes)."),
+    "tune_busy": N_(
+        "👂 I'm still listening to your last tune: send the next one when its song is on "
+        "the way."),
+    "tune_failed": N_(
+        "😔 Sorry, I couldn't listen to that one. Please try again in a minute."),
     "document": N_(
         "📄 I can't read this file. I compose from words — write what you'd like to hear."),
     "settings": N_(

@@ -13,7 +13,7 @@ from typing import Any
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, SwitchInlineQueryChosenChat
 
 from bot.telegram.jobs import Job
-from bot.telegram.texts import clip, duration, style_label, t
+from bot.telegram.texts import STYLE_EMOJI, clip, duration, style_label, t
 from composer import naming
 from composer.request import SongRequest
 from composer.song import SongRecord
@@ -76,7 +76,7 @@ def caption_of(job: Job, lang: str) -> str:
     style = record.style if record else request.style
     key = record.key if record else request.key
     mode = (record.mode if record else request.mode) or STYLES.get(style, STYLES["folk"]).modes[0]
-    parts = [style_label(lang, style)]
+    parts = [f"{STYLE_EMOJI.get(style, '🎵')} {naming.style_name(style, lang)}"]
     if key:
         parts.append(naming.key_name(key, mode, lang))
     if tempo_of(job):

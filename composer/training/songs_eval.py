@@ -17,6 +17,7 @@ and prints a table. `songs_markdown(result)` gives the same summary for the mode
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import hashlib
 import json
 import random
@@ -33,6 +34,7 @@ import numpy as np
 
 from composer.model import DEFAULT_WEIGHTS, WEIGHTS_DIR
 from composer.music import TICKS_PER_QUARTER, Bar, Note, Tune
+from composer.sampler import SamplingOptions
 from composer.training import metrics
 from composer.training import song_features as sf
 from composer.training.corpus import load_corpus, split_of
@@ -142,7 +144,7 @@ def _seconds_to(end: float, tempos: list[tuple[int, int]], ppq: int) -> float:
 
 
 def compose_delivered(per_style: int, seed: int, lengths=SONG_LENGTHS,
-                      workdir: Path | None = None) -> list[Delivered]:
+                      workdir: Path | None = None, options=None) -> list[Delivered]:
     """per_style songs of every style in one batch, each written to MIDI and read back."""
     from composer.compose import compose_many, plan_song
     from composer.request import SongRequest
@@ -153,7 +155,7 @@ def compose_delivered(per_style: int, seed: int, lengths=SONG_LENGTHS,
         for k in range(per_style):
             requests.append(SongRequest(style=style, length_seconds=lengths[k % len(lengths)]))
             seeds.append(seed + len(seeds))
-    songs = compose_many(requests, seeds)
+    songs = compose_many(requests, seeds, options)
     with tempfile.TemporaryDirectory(dir=workdir) as tmp:
         return [deliver(song, plan_song(r, s).form.target_seconds, Path(tmp))
                 for song, r, s in zip(songs, requests, seeds, strict=True)]
@@ -399,8 +401,9 @@ def form_checks(delivered: list[Delivered], workdir: Path | None = None) -> dict
 # ---------------------------------------------------------------- the command
 
 def evaluate_songs(per_style: int = 8, seed: int = 0, out: Path = DEFAULT_OUT,
-                   lengths=SONG_LENGTHS) -> dict:
-    """Compose, read back, measure; write out["songs"], songs_metrics.md; print a table."""
+                   lengths=SONG_LENGTHS, options=None) -> dict:
+    """options: composer.sampler.SamplingOptions to try (default: what the product uses)."""
+    # Compose, read back, measure; write out["songs"], songs_metrics.md; print a table.
     started = time.perf_counter()
     laps: dict[str, float] = {}
 
@@ -410,7 +413,7 @@ def evaluate_songs(per_style: int = 8, seed: int = 0, out: Path = DEFAULT_OUT,
         print(f"  {name}: {laps[name]:.1f} s", file=sys.stderr, flush=True)
         return now
 
-    delivered = compose_delivered(per_style, seed, lengths)
+    delivered = compose_delivered(per_style, seed, lengths, options=options)
     now = lap("compose and read back", started)
     corpus = load_corpus()
     train = [t for t in corpus if split_of(t.id) == "train"]
@@ -424,6 +427,7 @@ def evaluate_songs(per_style: int = 8, seed: int = 0, out: Path = DEFAULT_OUT,
         "command": f"python -m composer.training.songs_eval --per-style {per_style}"
                    + (f" --seed {seed}" if seed else ""),
         "weights": str(DEFAULT_WEIGHTS), "training": _training_of(DEFAULT_WEIGHTS),
+        "sampling": dataclasses.asdict(options or SamplingOptions()),
         "songs": len(delivered),
         "windows": sum(len(d.windows) for d in delivered), "window_bars": sf.WINDOW_BARS,
         "human_held_out_tunes": {s: len(ts) for s, ts in sorted(held_out.items())},
@@ -568,8 +572,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--per-style", type=int, default=8)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    parser.add_argument("--temperature", type=float, default=None, help="try another sampling")
+    parser.add_argument("--top-p", type=float, default=None)
     args = parser.parse_args(argv)
-    evaluate_songs(args.per_style, args.seed, args.out)
+    options = None
+    if args.temperature is not None or args.top_p is not None:
+        default = SamplingOptions()
+        options = SamplingOptions(temperature=args.temperature or default.temperature,
+                                  top_p=args.top_p or default.top_p)
+    evaluate_songs(args.per_style, args.seed, args.out, options=options)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,73 @@
+"""The bot's latency from a request to its MP3, through the fake Bot API (tests/fake_bot_api.py).
+
+    .venv/bin/python -m bench.bot_latency [--songs 5] [--out bench/bot_latency.json]
+
+Starts the real `isadei bot` (embedded mode, the real composer, as tests/test_bot_e2e.py does),
+then one user after another asks for a 2-minute folk song; latency = the request pushed to
+getUpdates → the bot's sendAudio arriving. The first song after start (cold) is reported on
+its own; p50/p95 over the rest. The fake API answers at once: no network time is counted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from tests.conftest import BOT_TOKEN, BotProcess
+from tests.fake_bot_api import FakeBotApi, private_chat, user
+
+TEXT = "a folk song, 2 minutes"
+STAGES = ("generate", "midi", "audio", "master", "encode", "engrave", "render")
+
+
+def measure(songs: int) -> dict:
+    api = FakeBotApi(BOT_TOKEN).start()
+    with tempfile.TemporaryDirectory(prefix="isadei-latency-") as tmp:
+        bot = BotProcess(api, Path(tmp) / "data", Path(tmp) / "bot.log",
+                         ISADEI_TEST_COMPOSER="real")
+        try:
+            started = time.time()
+            bot.start()
+            up = time.time() - started
+            latencies = []
+            for i in range(songs + 1):
+                person = user(3000 + i, "Ann", "en")
+                pushed = time.time()
+                api.push_message(person, private_chat(person), TEXT)
+                audio = api.wait_for("sendAudio", chat_id=person["id"], timeout=300)
+                latencies.append(audio.at - pushed)
+                records = sorted((Path(tmp) / "data").rglob("*.json"),
+                                 key=lambda p: p.stat().st_mtime)
+                timings = next((json.loads(p.read_text()).get("timings") for p in
+                                reversed(records) if "timings" in p.read_text()), {})
+                print(f"  song {i}: {latencies[-1]:.2f} s; to MP3 in the worker "
+                      f"{timings.get('to_mp3', 0) + timings.get('generate', 0):.2f} s "
+                      f"{ {k: round(timings[k], 2) for k in STAGES if k in timings} }",
+                      flush=True)
+        finally:
+            bot.stop()
+            api.stop()
+    warm = sorted(latencies[1:])
+    return {"song": TEXT, "bot_start_s": round(up, 2), "first_song_after_start_s":
+            round(latencies[0], 2), "p50_s": round(statistics.median(warm), 2),
+            "p95_s": round(warm[min(len(warm) - 1, round(0.95 * (len(warm) - 1)))], 2),
+            "latencies_s": [round(x, 2) for x in latencies],
+            "when": time.strftime("%Y-%m-%d %H:%M:%S")}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--songs", type=int, default=5)
+    parser.add_argument("--out", default="bench/bot_latency.json")
+    args = parser.parse_args()
+    result = measure(args.songs)
+    Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,219 @@
+"""A user's own tune becomes a song: a voice message, an audio file, an .abc or .mid document,
+or ABC pasted into a message. The handlers (handlers.py) decide whether a message is meant
+for the bot; here the file is checked and fetched, heard (composer.listen, in a thread: the
+event loop never waits for it), shown back ("I heard 14 notes in G major, 3/4, about 96 bpm"
+under a small sheet of the tune) and made into a job whose request carries the tune
+(SongRequest.tune): the usual path composes the song around it, and the buttons under the
+song keep it.
+
+Bad input (silence, speech, a clip too short or too long, a file too big, damaged or not
+music, a MIDI file with no notes or a million, broken ABC) gets one friendly line in the
+user's language, and nothing else happens.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from telegram import Message, Update
+from telegram.constants import ChatAction, ChatType
+from telegram.error import BadRequest, TelegramError
+from telegram.ext import ContextTypes
+
+from bot.telegram.intake import accept, parse_request, refusal, user_lang
+from bot.telegram.runtime import runtime
+from bot.telegram.sending import reply_to, send
+from bot.telegram.texts import t
+from bot.telegram.user_settings import UserSettings, user_settings
+from composer import naming
+from composer.heard import Heard, TuneInputError
+from composer.request import style_said
+from composer.tune_sheet import tune_sheet_png
+
+logger = logging.getLogger("isadei.bot")
+
+MAX_BYTES = 20 * 1024 * 1024  # what a bot may download from Telegram (and listen reads)
+MAX_SECONDS = 61  # Telegram rounds a clip's length; listen itself refuses over 60 s
+DOWNLOAD_TIMEOUT_S = 60.0
+LISTENING = asyncio.Semaphore(2)  # tunes heard at once: each takes a core for ~1 s
+HEARING: set[int] = set()  # users whose tune is being heard: one at a time each
+SUFFIX = re.compile(r"\.[A-Za-z0-9]{1,5}")
+MIME_SUFFIX = {"audio/midi": ".mid", "audio/x-midi": ".mid", "audio/mid": ".mid",
+               "audio/mpeg": ".mp3", "audio/mp4": ".m4a", "audio/x-m4a": ".m4a",
+               "audio/ogg": ".ogg", "audio/wav": ".wav", "audio/x-wav": ".wav"}
+ABC_HEADER = re.compile(r"^[ \t]*[A-Za-z]:", re.MULTILINE)
+ABC_KEY = re.compile(r"^[ \t]*K:.*$", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """The file of a message, as Telegram describes it before it is downloaded."""
+
+    file_id: str
+    name: str  # "tune.ogg": only its extension is the user's (it tells listen the kind)
+    size: int | None
+    seconds: int | None
+
+
+def attachment_of(message: Message) -> Attachment | None:
+    """The voice message, audio file or document of a message, if it has one."""
+    if message.voice:
+        voice = message.voice
+        return Attachment(voice.file_id, "voice.ogg", voice.file_size, voice.duration)
+    media = message.audio or message.document
+    if media is None:
+        return None
+    suffix = Path(media.file_name or "").suffix
+    if not SUFFIX.fullmatch(suffix):
+        suffix = MIME_SUFFIX.get((media.mime_type or "").lower(), "")
+    seconds = message.audio.duration if message.audio else None
+    return Attachment(media.file_id, "tune" + suffix.lower(), media.file_size, seconds)
+
+
+def abc_block(text: str) -> tuple[str, str] | None:
+    """ABC pasted into a message (header lines such as X:1, T:, M:6/8, then K:D and the
+    notes) → (the ABC, the words before it: "as a waltz please"); None for plain words."""
+    key = ABC_KEY.search(text or "")
+    if key is None:
+        return None
+    headers = [m.start() for m in ABC_HEADER.finditer(text) if m.start() <= key.start()]
+    notes_after = text[key.end():].strip()
+    if len(headers) < 2 and not notes_after:  # "K: something" alone is not a tune
+        return None
+    start = headers[0]
+    return text[start:].strip(), text[:start].strip()
+
+
+async def tune_message(update: Update, context: ContextTypes.DEFAULT_TYPE, words: str) -> None:
+    """A message with a tune (its file, or ABC in `words`) meant for the bot: hear it, show
+    what was heard, compose a song around it; or say, kindly, why not."""
+    message, user = update.effective_message, update.effective_user
+    assert message is not None and user is not None
+    abc = None if message.voice or message.audio or message.document else abc_block(words)
+    if abc is not None:
+        words = abc[1]
+    lang = user_lang(update, context, words)
+    rt = runtime(context.application)
+    reason = refusal(rt, user.id, lang)  # before any download or listening: they cost
+    if reason is None and user.id in HEARING:  # a flood of clips must not hog the cores
+        reason = t(lang, "tune_busy")
+    if reason:
+        await answer(update, context, reason, limited=True)
+        return
+    began = time.monotonic()
+    HEARING.add(user.id)
+    try:
+        async with LISTENING:
+            await typing(message)
+            heard, style = await hear(context, message, abc[0] if abc else None)
+    except TuneInputError as error:
+        logger.info("tune refused user=%s chat=%s: %s (%s)", user.id, message.chat_id,
+                    error.code, error)
+        await answer(update, context, t(lang, f"tune_{error.code}"))
+        return
+    except Exception:  # a bug or a Telegram hiccup: the user hears about it, the bot goes on
+        logger.exception("tune not heard user=%s chat=%s", user.id, message.chat_id)
+        await answer(update, context, t(lang, "tune_failed"))
+        return
+    finally:
+        HEARING.discard(user.id)
+    logger.info("heard user=%s chat=%s: %s (%.2f s)", user.id, message.chat_id,
+                heard.summary(), time.monotonic() - began)
+    try:
+        await show_heard(context, message, heard, lang)
+    except Exception:  # showing it is a courtesy: the song comes anyway
+        logger.exception("what was heard not shown in chat %s", message.chat_id)
+    request = tune_request(heard, style, words, lang,
+                           user_settings(context.application).get(user.id))
+    _, reason = accept(context.application, update, request,
+                       source=f"t:{message.chat_id}:{message.message_id}", lang=lang)
+    if reason:
+        await answer(update, context, reason, limited=True)
+
+
+async def hear(context: ContextTypes.DEFAULT_TYPE, message: Message,
+               abc: str | None) -> tuple[Heard, str]:
+    """The tune of a message and the style it suggests. Raises TuneInputError."""
+    if abc is not None:
+        return await asyncio.to_thread(listen_in_thread, abc, None)
+    attachment = attachment_of(message)
+    if attachment is None:
+        raise TuneInputError("unsupported", "There is no tune in that message.")
+    if attachment.size and attachment.size > MAX_BYTES:  # refused before any download
+        raise TuneInputError("too_big", "The file is over 20 MB.")
+    if attachment.seconds and attachment.seconds > MAX_SECONDS:
+        raise TuneInputError("too_long", "The recording is over a minute.")
+    try:
+        file = await context.bot.get_file(attachment.file_id, read_timeout=DOWNLOAD_TIMEOUT_S)
+    except BadRequest as error:
+        if "too big" in str(error).lower():
+            raise TuneInputError("too_big", "Telegram says the file is too big.") from error
+        raise
+    data = await file.download_as_bytearray(read_timeout=DOWNLOAD_TIMEOUT_S)
+    if len(data) > MAX_BYTES:
+        raise TuneInputError("too_big", "The file is over 20 MB.")
+    return await asyncio.to_thread(listen_in_thread, bytes(data), attachment.name)
+
+
+def listen_in_thread(source: str | bytes, name: str | None) -> tuple[Heard, str]:
+    """listen, and the style the tune suggests (off the event loop: both import heavy
+    libraries on first use)."""
+    from composer.compose import style_for
+    from composer.listen import listen, listen_abc
+
+    heard = listen_abc(source) if isinstance(source, str) else listen(source, filename=name)
+    return heard, style_for(heard)
+
+
+def tune_request(heard: Heard, style: str, words: str, lang: str,
+                 defaults: UserSettings | None = None) -> dict[str, Any]:
+    """The job's request: the words' wishes (style, instrument, length...) and the tune. Words
+    that say no style get the style the tune suggests (3/4: a waltz, 6/8: a jig)."""
+    request = parse_request(words, lang, defaults)
+    if not style_said(words):
+        request.update(style=style, notes=[])  # "no style recognised" would be wrong here
+    request["tune"] = heard.to_dict()
+    return request
+
+
+async def show_heard(context: ContextTypes.DEFAULT_TYPE, message: Message, heard: Heard,
+                     lang: str) -> None:
+    """The tune as a small sheet, with "I heard 14 notes in G major, 3/4, about 96 bpm"; the
+    words alone if the sheet cannot be drawn."""
+    caption = t(lang, "heard", count=len(heard.notes), meter=heard.meter.name,
+                tonality=naming.key_name(heard.key, heard.mode, lang), tempo=heard.tempo_bpm)
+    where = {"chat_id": message.chat_id, "reply_parameters": reply_to(message.message_id)}
+    try:
+        png = await asyncio.to_thread(tune_sheet_png, heard)
+    except Exception:  # music21 or verovio on an odd tune: the words still say it
+        logger.exception("no sheet for the heard tune in chat %s", message.chat_id)
+        png = None
+    if png is not None:
+        await send(context.bot.send_photo, photo=png, caption=caption, **where)
+    else:
+        await send(context.bot.send_message, text=caption, **where)
+
+
+async def answer(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str,
+                 limited: bool = False) -> None:
+    """A short reply to the user's message (quoted in groups); limits at most once a minute."""
+    message = update.effective_message
+    if limited and not runtime(context.application).refusals.allow(update):
+        return
+    try:
+        await message.reply_text(text, do_quote=message.chat.type != ChatType.PRIVATE)
+    except TelegramError as error:
+        logger.warning("reply not sent in chat %s: %r", message.chat_id, error)
+
+
+async def typing(message: Message) -> None:
+    try:
+        await message.get_bot().send_chat_action(message.chat_id, ChatAction.TYPING)
+    except TelegramError as error:  # cosmetic
+        logger.debug("chat action failed: %r", error)
