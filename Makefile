@@ -30,6 +30,7 @@ train: setup
 	.venv/bin/isadei train
 
 eval: setup
+	.venv/bin/isadei eval songs
 	.venv/bin/isadei eval
 
 bench: setup

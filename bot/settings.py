@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     queue_cap: int = Field(100, validation_alias="ISADEI_QUEUE_CAP")
     # How many songs are composed at once (embedded: threads; distributed: worker capacity).
     compose_slots: int = Field(1, validation_alias="ISADEI_COMPOSE_SLOTS")
+    # Embedded: load torch, the model and the SoundFont in the background at start, so the
+    # first song costs what every later one does (off: the tests' stand-in composer).
+    warm_start: bool = Field(True, validation_alias="ISADEI_WARM_START")
     retries: int = Field(1, validation_alias="ISADEI_RETRIES")  # a failed job is retried once
     job_timeout_s: float = Field(600.0, validation_alias="ISADEI_JOB_TIMEOUT_S")
     # A job no compose slot or worker has taken after this gets an apology (its slot is freed).

@@ -23,7 +23,16 @@ from composer.form import FormPlan, PlannedSection, plan_form
 from composer.heard import Heard
 from composer.instruments import get_instrument
 from composer.model import DEFAULT_WEIGHTS, TuneLSTM, load_model, read_metadata
-from composer.music import TICKS_PER_QUARTER, Bar, Chord, Meter, Note, Tune, tonic_pitch_class
+from composer.music import (
+    SCALES,
+    TICKS_PER_QUARTER,
+    Bar,
+    Chord,
+    Meter,
+    Note,
+    Tune,
+    tonic_pitch_class,
+)
 from composer.request import SongRequest
 from composer.sampler import (
     FREE,
@@ -110,9 +119,11 @@ def plan_song(request: SongRequest, seed: int | None = None,
     # Meter and mode as the style's real tunes have them, unless the request says.
     wanted_meter = heard.meter.name if heard else request.meter
     meter = Meter.parse(wanted_meter or _weighted(rng, style.meters, style.meter_weights))
-    mode = (heard.mode if heard else None) or request.mode or _weighted(rng, style.modes,
+    # A user's tune keeps its key and mode unless the request asks for others ("make it
+    # sad", "in D", the Key and Mood buttons): then their melody moves there.
+    mode = request.mode or (heard.mode if heard else None) or _weighted(rng, style.modes,
                                                                          style.mode_weights)
-    key_name = (heard.key if heard else None) or request.key or rng.choice(COMMON_KEYS[mode])
+    key_name = request.key or (heard.key if heard else None) or rng.choice(COMMON_KEYS[mode])
     tonic = tonic_pitch_class(key_name)
     low, high = style.tempo_range
     drawn = round(style.default_tempo * (1 + rng.uniform(-TEMPO_SPREAD, TEMPO_SPREAD)))
@@ -120,7 +131,7 @@ def plan_song(request: SongRequest, seed: int | None = None,
         drawn = round(heard.tempo_bpm * TICKS_PER_QUARTER / meter.beat_ticks)
     tempo = request.tempo_bpm or min(high, max(low, drawn))
     instrument = request.instrument or style.melody_instrument
-    given = _given_melody(heard, tonic, slots_per_bar(style.id, meter)) if heard else ()
+    given = _given_melody(heard, mode, slots_per_bar(style.id, meter)) if heard else ()
     form = plan_form(style, meter, tempo, request.length_seconds, len(given) or None)
 
     letters = sorted(form.materials)
@@ -134,7 +145,7 @@ def plan_song(request: SongRequest, seed: int | None = None,
         step = 0 if index == 0 else TRIO_STEP if style.id == "march" else rng.choice(SET_KEY_STEPS)
         parts = tuple(_part_spec(form, m, style.phrase_bars) for m in group)
         if index == 0 and given:  # the user's tune: cadence where their melody does
-            parts = (replace(parts[0], cadence=_cadence_of(heard, tonic), phrase_bars=0),
+            parts = (replace(parts[0], cadence=_cadence_of(heard), phrase_bars=0),
                      *parts[1:])
         melody_instrument = get_instrument(instrument)
         offset = key_shift((tonic + step) % 12)
@@ -148,28 +159,36 @@ def plan_song(request: SongRequest, seed: int | None = None,
                     tuple(takes), heard)
 
 
-def style_for(heard: Heard) -> str:
-    """The style a user's tune suggests when they name none: its meter says most."""
-    return {"6/8": "jig", "9/8": "slip-jig", "3/4": "waltz", "2/2": "reel"}.get(
-        heard.meter.name, "folk")
-
-
-def _given_melody(heard: Heard, tonic: int, chords_per_bar: int) -> tuple[tuple[int, ...], ...]:
-    """The user's bars as the network's tokens, melody only: each bar opens with FREE
-    chord slots the network fills. Moved by octaves into the range the model knows."""
+def _given_melody(heard: Heard, mode: str, chords_per_bar: int) -> tuple[tuple[int, ...], ...]:
+    """The user's bars as the network's tokens (key-normalised to their own tonic, so the
+    song's key is free), melody only: each bar opens with FREE chord slots the network
+    fills. Re-moded when the song's mode differs (the third, sixth and seventh follow);
+    moved by octaves into the range the model knows."""
+    tonic = tonic_pitch_class(heard.key)
     bars = heard.tune.bars[:MAX_TUNE_BARS]
     relative = sorted(n.pitch - key_shift(tonic) for b in bars for n in b.notes if n.pitch)
     octave = 12 * round((67 - relative[len(relative) // 2]) / 12) if relative else 0
     bodies = []
     for bar in bars:
-        moved = Bar([Note(None if n.pitch is None else n.pitch + octave, n.ticks)
+        moved = Bar([Note(None if n.pitch is None
+                          else _in_mode(n.pitch, tonic, heard.mode, mode) + octave, n.ticks)
                      for n in bar.notes])
         bodies.append((FREE,) * chords_per_bar + tuple(INDEX[w] for w in bar_tokens(moved, tonic)))
     return tuple(bodies)
 
 
-def _cadence_of(heard: Heard, tonic: int) -> str:
+def _in_mode(pitch: int, tonic: int, mode: str, wanted: str) -> int:
+    """The same scale degree in another mode (E in C major -> Eb in C minor); notes
+    outside the scale stay as they are."""
+    degree = (pitch - tonic) % 12
+    if mode == wanted or degree not in SCALES[mode]:
+        return pitch
+    return pitch + SCALES[wanted][SCALES[mode].index(degree)] - degree
+
+
+def _cadence_of(heard: Heard) -> str:
     """A full cadence under a tune that ends on a tone of the tonic chord, else a half."""
+    tonic = tonic_pitch_class(heard.key)
     last = next((n.pitch for n in reversed(heard.tune.melody()) if n.pitch is not None), tonic)
     return "full" if (last - tonic) % 12 in (0, 3, 4) else "half"
 

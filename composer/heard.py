@@ -61,6 +61,11 @@ class Heard:
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), ensure_ascii=False)
 
+    def style(self) -> str:
+        """The style this tune suggests when its owner names none: its meter says most."""
+        return {"6/8": "jig", "9/8": "slip-jig", "3/4": "waltz", "2/2": "reel"}.get(
+            self.meter.name, "folk")
+
     def summary(self) -> str:
         """One line for a reply: "I heard 14 notes in G major, 3/4, about 96 bpm"."""
         return (f"I heard {len(self.notes)} notes in {self.key} {self.mode}, "

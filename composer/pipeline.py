@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from composer.compose import compose, style_for
+from composer.compose import compose
 from composer.heard import Heard
 from composer.render import render
 from composer.request import SongRequest, parse
@@ -29,7 +29,7 @@ def compose_to_files(request: SongRequest | str, out_dir: Path, seed: int | None
 
     started = time.perf_counter()
     if isinstance(request, str):
-        request = parse(request) if request.strip() or not heard else parse(style_for(heard))
+        request = parse(request) if request.strip() or not heard else parse(heard.style())
     parsed = time.perf_counter()
     stage(COMPOSING)
     song = compose(request, seed=seed, heard=heard)

@@ -114,10 +114,10 @@ def engrave_all(song: Song, tmp: dict[str, Path], mp3: Path | None,
     """The sheet music files `tmp` asks for (PNG, PDF, MusicXML, cover JPEG); the cover also
     goes into the MP3's tags (replacing the MP3 atomically: it may be on its way already)."""
     from composer.cover import embed_cover
-    from composer.sheet import ScoreFiles, write_score
+    from composer.sheet import ScoreFiles, engrave
 
-    done = write_score(song, ScoreFiles(png=tmp.get("png"), pdf=tmp.get("pdf"),
-                                        musicxml=tmp.get("musicxml"), cover=tmp.get("jpg")))
+    done = engrave(song, ScoreFiles(png=tmp.get("png"), pdf=tmp.get("pdf"),
+                                    musicxml=tmp.get("musicxml"), cover=tmp.get("jpg")))
     timings.update(done.timings)
     if mp3 is not None and "jpg" in tmp:
         t0 = time.perf_counter()

@@ -38,6 +38,7 @@ from composer.tokens import (
 )
 
 COPY_IDS = ids_of("COPY:")
+COPY_ONE = INDEX["COPY:1"]
 FREE = -1  # in a given bar: the network writes this token (a chord under a user's melody)
 # The chords before a cadence's last chord, and those a contrasting part opens on, per
 # mode: modal tunes cadence from the flat seventh (bVII-I) or a minor v as often as from V.
@@ -145,8 +146,8 @@ class Grammar:
     def _allowed(self, key: tuple) -> list[int]:
         kind = key[0]
         if kind == "after_bar":  # COPY or the first chord
-            _, max_copy, chord_slot = key
-            copies = [INDEX[f"COPY:{k}"] for k in range(1, max_copy + 1)]
+            _, max_copy, chord_slot, min_copy = key
+            copies = [INDEX[f"COPY:{k}"] for k in range(min_copy, max_copy + 1)]
             return copies + self._chord_ids(chord_slot)
         if kind == "chord":
             return self._chord_ids(key[1])
@@ -211,7 +212,10 @@ def _state_key(cursor: _Cursor) -> tuple | None:
         # No COPY where the cadence fixes the bar, or where a given melody follows.
         fixed = _cadence_bar(cursor) or cursor.forced
         max_copy = 0 if fixed else min(MAX_COPY, cursor.bars_total - 1)
-        return ("after_bar", max_copy, _chord_slot(cursor, 0))
+        # A bar played a third time in a row is a riff, not a folk tune: after one literal
+        # repeat of the bar before, the next bar may copy from further back, not again.
+        repeated = len(cursor.tokens) >= 2 and cursor.tokens[-2] == COPY_ONE
+        return ("after_bar", max_copy, _chord_slot(cursor, 0), 2 if repeated else 1)
     if cursor.phase == "chord":
         return ("chord", _chord_slot(cursor, spec.chords_per_bar - cursor.chords_left))
     if cursor.phase == "dur":
@@ -327,8 +331,8 @@ def sample_tokens(model: TuneLSTM, specs: list[TuneSpec], options: SamplingOptio
     """Sample one token sequence per spec in one batch; also the LSTM steps taken."""
     options = options or SamplingOptions()
     loop = _Loop(specs, options, grammar or Grammar())
-    step = LeanStep(model, len(specs))
-    device = step.logits.device
+    step = LeanStep(model, len(specs)) if _stock(model) else _ReferenceStep(model)
+    device = next(model.parameters()).device
     ids = [cursor.forced.pop(0) for cursor in loop.cursors]  # each sequence's first token
     for cursor, token in zip(loop.cursors, ids, strict=True):
         _advance(cursor, token)
@@ -338,6 +342,23 @@ def sample_tokens(model: TuneLSTM, specs: list[TuneSpec], options: SamplingOptio
         steps += 1
         ids = loop.choose(logits if device.type == "cpu" else logits.float().cpu())
     return [c.tokens for c in loop.cursors], steps
+
+
+def _stock(model: TuneLSTM) -> bool:
+    """A plain TuneLSTM (the lean step reproduces its forward); anything else (a subclass, a
+    wrapped or instrumented forward) is stepped through its own forward."""
+    return type(model) is TuneLSTM and "forward" not in vars(model)
+
+
+class _ReferenceStep:
+    """The model's own forward, one token a call: what LeanStep reproduces, faster."""
+
+    def __init__(self, model: TuneLSTM) -> None:
+        self.model, self.state = model, None
+
+    def __call__(self, ids: torch.Tensor) -> torch.Tensor:
+        logits, self.state = self.model(ids[:, None], self.state)
+        return logits[:, -1, :]
 
 
 class _Loop:

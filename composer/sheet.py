@@ -306,13 +306,9 @@ class Engraved:
     timings: dict[str, float] = field(default_factory=dict)  # seconds: engrave, pdf
 
 
-def engrave(song: Song, path: Path) -> int:
-    """Write the lead sheet's first page to `path` as a PNG; return the page count."""
-    return write_score(song, ScoreFiles(png=path)).pages
-
-
-def write_score(song: Song, files: ScoreFiles) -> Engraved:
-    """Write what `files` asks for (each atomically) from one MusicXML of the lead sheet."""
+def engrave(song: Song, files: ScoreFiles) -> Engraved:
+    """Write what `files` asks for (each atomically) from one MusicXML of the lead sheet;
+    the page counts (the phone-sized sheet's and the PDF's) and the seconds it took."""
     import cairosvg
 
     from composer.cover import cover_jpeg

@@ -65,6 +65,7 @@ class BotProcess:
             "ISADEI_DATA_DIR": str(data_dir),
             "ISADEI_LOG_LEVEL": "DEBUG",  # the most talkative: the token must still not show
             FAKE_DELAY_ENV: "0.3",
+            "ISADEI_WARM_START": "0",  # the stand-in composer needs no torch (say "1" to warm)
             **env,
         }
         self.env.pop("ISADEI_REDIS_URL", None)

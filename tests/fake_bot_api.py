@@ -531,6 +531,9 @@ def _decode(name: str, value: str) -> Any:
 # -- a stand-in composer (tests only; the bot itself always calls composer.pipeline) --
 
 FAKE_DELAY_ENV = "ISADEI_FAKE_COMPOSE_DELAY"  # seconds between "composing" and "rendering"
+# Set: the stand-in reports its MP3 (on_audio) this many seconds before the other files, as
+# composer.render does; unset: it writes them all, then returns (the tests' old timing).
+FAKE_AUDIO_DELAY_ENV = "ISADEI_FAKE_AUDIO_DELAY"
 _mp3_cache: dict[float, bytes] = {}
 
 
@@ -630,9 +633,11 @@ def tiny_jpeg(path, size: int = 32) -> None:
     Image.new("RGB", (size, size), "white").save(path, "JPEG")
 
 
-def fake_song(out, request, seed: int, form: tuple[str, ...]):
+def fake_song(out, request, seed: int, form: tuple[str, ...], on_audio=None):
     """Real small MIDI/MP3/PNG/PDF/MusicXML/JPEG files and the SongRecord JSON in `out`, as
-    composer.render writes them; the Rendered that says where they are."""
+    composer.render writes them; the Rendered that says where they are. The MP3 comes first:
+    with ISADEI_FAKE_AUDIO_DELAY set, `on_audio(mp3)` hears of it that long before the rest."""
+    import os
     import pathlib
 
     from composer.song import Rendered, SectionRecord, SongRecord
@@ -640,8 +645,12 @@ def fake_song(out, request, seed: int, form: tuple[str, ...]):
     out = pathlib.Path(out)
     slug = f"{request.style}-{seed}"
     tempo = request.tempo_bpm or 120
-    tiny_midi(out / f"{slug}.mid", tempo)
     tiny_mp3(out / f"{slug}.mp3")
+    audio_delay = os.environ.get(FAKE_AUDIO_DELAY_ENV)
+    if on_audio and audio_delay is not None:
+        on_audio(out / f"{slug}.mp3")
+        time.sleep(float(audio_delay))
+    tiny_midi(out / f"{slug}.mid", tempo)
     tiny_png(out / f"{slug}.png")
     tiny_pdf(out / f"{slug}.pdf")
     (out / f"{slug}.musicxml").write_text(TINY_MUSICXML, encoding="utf-8")
@@ -680,7 +689,8 @@ def fake_song(out, request, seed: int, form: tuple[str, ...]):
     )
 
 
-def fake_compose_to_files(request, out_dir, seed=None, progress=False, on_stage=None):
+def fake_compose_to_files(request, out_dir, seed=None, progress=False, on_stage=None,
+                          heard=None, on_audio=None):
     """Like composer.pipeline.compose_to_files, fast (fake_song). Words in the request steer
     it: "fail always" raises, "fail once" raises the first time for this output folder."""
     import os
@@ -710,7 +720,7 @@ def fake_compose_to_files(request, out_dir, seed=None, progress=False, on_stage=
     if on_stage:
         on_stage(RENDERING)
     form = ("Intro", "Verse", "Chorus", "Verse 2", "Chorus", "Coda")
-    return fake_song(out, request, seed, form)
+    return fake_song(out, request, seed, form, on_audio)
 
 
 def _fake_parse(text: str):

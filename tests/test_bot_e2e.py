@@ -19,7 +19,14 @@ import mido
 import pytest
 
 from tests.conftest import BOT_TOKEN, REPO, BotProcess
-from tests.fake_bot_api import Call, FakeBotApi, group_chat, private_chat, user
+from tests.fake_bot_api import (
+    FAKE_AUDIO_DELAY_ENV,
+    Call,
+    FakeBotApi,
+    group_chat,
+    private_chat,
+    user,
+)
 
 BOT = "isadei_test_bot"
 SONG_TIMEOUT = 120  # the real composer on a busy CI machine
@@ -66,16 +73,25 @@ def seed_of(audio: Call) -> int:
 
 
 def song(api: FakeBotApi, chat_id: int, count: int = 1) -> tuple[Call, Call, Call]:
-    """Wait for the count-th song in a chat: audio, MIDI, sheet music."""
+    """Wait for the count-th song in a chat to be sent whole: audio, MIDI, sheet music (the
+    whole score's album comes last); return the audio, MIDI and sheet music."""
     audio = api.wait_for("sendAudio", chat_id=chat_id, count=count, timeout=SONG_TIMEOUT)
     midi = api.wait_for("sendDocument", chat_id=chat_id, count=count, timeout=30)
     sheet = api.wait_for("sendPhoto", chat_id=chat_id, count=count, timeout=30)
+    score(api, chat_id, count)
     return audio, midi, sheet
 
 
 def score(api: FakeBotApi, chat_id: int, count: int = 1) -> Call:
     """Wait for the count-th whole score in a chat: the album of the PDF and the MusicXML."""
     return api.wait_for("sendMediaGroup", chat_id=chat_id, count=count, timeout=30)
+
+
+def final_caption(api: FakeBotApi, audio: Call) -> str:
+    """The audio's caption as the user sees it in the end (an early audio's is completed)."""
+    edits = api.find("editMessageCaption", chat_id=audio["chat_id"],
+                     message_id=audio.result["message_id"])
+    return edits[-1]["caption"] if edits else audio["caption"]
 
 
 def album_files(album: Call) -> list[tuple[str, bytes]]:
@@ -118,7 +134,7 @@ def test_private_request_in_english(bot_process):
     assert xml.endswith(".musicxml") and b"<score-partwise" in xml_data
     assert [item["caption"] for item in album["media"]] == [
         "📄 The whole score, 1 page, to print",
-        "🎼 MusicXML: opens in MuseScore, Finale, Sibelius or Dorico"]
+        "🎼 MusicXML: opens in MuseScore and other notation programs"]
     assert album["reply_parameters"]["message_id"] == audio.result["message_id"]
     assert album["disable_notification"] is True
     # the status message goes once the song is there; the chat action showed while working
@@ -137,7 +153,7 @@ def test_private_request_in_russian(bot_process):
     assert "задание" in audio["caption"]
     assert [item["caption"] for item in score(api, 1002)["media"]] == [
         "📄 Ноты целиком, 1 страница, для печати",
-        "🎼 MusicXML: откроется в MuseScore, Finale, Sibelius или Dorico"]
+        "🎼 MusicXML: откроется в MuseScore и других нотных редакторах"]
     assert buttons(audio)[0]["text"] == "🔁 Ещё одну"
 
 
@@ -423,17 +439,24 @@ def test_cancel_responsiveness_and_restart_mid_compose(bot_process):
     assert not api.find("sendAudio", chat_id=1014)
 
 
+def restart_while_sending(bot_process, chat: dict, text: str, method: str) -> Call:
+    """Ask for a song; Telegram refuses `method` with a long RetryAfter, and while the bot
+    waits it is killed and started again; the call of `method` made after the restart."""
+    api = bot_process.api
+    api.fail_next(method, retry_after=30)  # the bot waits; we pull the plug meanwhile
+    api.push_message(chat, private_chat(chat), text)
+    api.wait_for(method, chat_id=chat["id"])
+    bot_process.kill()
+    bot_process.start()
+    again = api.wait_for(method, chat_id=chat["id"], count=2, timeout=60)
+    time.sleep(1.5)  # a duplicate would show now
+    return again
+
+
 def test_restart_mid_sending_sends_only_what_is_missing(bot_process):
     fake_only(bot_process)
     api = bot_process.api
-    lou = user(1016, "Lou", "en")
-    api.fail_next("sendPhoto", retry_after=30)  # the bot waits; we pull the plug meanwhile
-    api.push_message(lou, private_chat(lou), "a hornpipe")
-    api.wait_for("sendPhoto", chat_id=1016)
-    bot_process.kill()
-    bot_process.start()
-    api.wait_for("sendPhoto", chat_id=1016, count=2, timeout=60)
-    time.sleep(1.5)
+    restart_while_sending(bot_process, user(1016, "Lou", "en"), "a hornpipe", "sendPhoto")
     assert len(api.find("sendAudio", chat_id=1016)) == 1
     assert len(api.find("sendDocument", chat_id=1016)) == 1
     assert len(api.find("sendPhoto", chat_id=1016)) == 2  # the refused one and the real one
@@ -445,18 +468,75 @@ def test_restart_after_the_audio_sends_only_the_score(bot_process):
     album waits: after the restart only the album is sent."""
     fake_only(bot_process)
     api = bot_process.api
-    mo = user(1017, "Mo", "en")
-    api.fail_next("sendMediaGroup", retry_after=30)  # the bot waits; we pull the plug meanwhile
-    api.push_message(mo, private_chat(mo), "a slip jig")
-    api.wait_for("sendMediaGroup", chat_id=1017)
-    bot_process.kill()
-    bot_process.start()
-    album = score(api, 1017, count=2)  # the refused one and the real one
-    time.sleep(1.5)
+    album = restart_while_sending(bot_process, user(1017, "Mo", "en"), "a slip jig",
+                                  "sendMediaGroup")
     for method in ("sendAudio", "sendDocument", "sendPhoto"):
         assert len(api.find(method, chat_id=1017)) == 1, method
-    assert len(api.find("sendMediaGroup", chat_id=1017)) == 2
+    assert len(api.find("sendMediaGroup", chat_id=1017)) == 2  # the refused one, the real one
     assert [name.rsplit(".", 1)[1] for name, _ in album_files(album)] == ["pdf", "musicxml"]
+
+
+PARTS = ("sendAudio", "sendDocument", "sendPhoto", "sendMediaGroup", "editMessageCaption")
+
+
+def early_audio(bot_process, person: dict, text: str, delay: str) -> Call:
+    """Restart the bot with a composer that has the MP3 `delay` seconds before the other
+    files, ask for a song; its audio, sent while nothing else of the song is."""
+    api = bot_process.api
+    bot_process.stop()
+    bot_process.start(**{FAKE_AUDIO_DELAY_ENV: delay})
+    api.push_message(person, private_chat(person), text)
+    audio = api.wait_for("sendAudio", chat_id=person["id"], timeout=60)
+    for method in PARTS[1:]:
+        assert not api.find(method, chat_id=person["id"]), method  # the audio comes first
+    return audio
+
+
+def test_the_audio_goes_out_as_soon_as_the_mp3_is_ready(bot_process):
+    """The composer has the MP3 two seconds before the other files: the audio goes out at
+    once (no cover yet, a caption from the request, the buttons), the MIDI, the sheet music
+    and the score follow, the caption is completed with the song's facts; each part once."""
+    fake_only(bot_process)
+    api = bot_process.api
+    audio = early_audio(bot_process, user(1031, "Nia", "en"), "a waltz in D minor, 30 seconds",
+                        delay="2")
+    assert "thumbnail" not in audio.files and is_mp3(audio.files["audio"].data)
+    early = audio["caption"]
+    assert early.startswith("A waltz in D minor\n") and f"job {job_of(audio)}" in early
+    assert "Form:" not in early  # not known yet
+    assert len(buttons(audio)) == 8 and audio["title"] and audio["duration"] >= 1
+
+    _, midi, sheet = song(api, 1031)
+    assert midi.at - audio.at > 1.5  # the audio did not wait for the rest
+    assert midi["reply_parameters"]["message_id"] == audio.result["message_id"]
+    edit = api.wait_for("editMessageCaption", chat_id=1031)
+    assert edit["message_id"] == audio.result["message_id"] and edit.at < midi.at
+    assert "Form:" in edit["caption"] and "bpm" in edit["caption"]
+    assert buttons(edit) == buttons(audio)
+    time.sleep(1.0)  # a duplicate would show now
+    for method in PARTS:
+        assert len(api.find(method, chat_id=1031)) == 1, method
+    bot_process.stop()
+    bot_process.start()  # the module's usual bot for the scenarios after this one
+
+
+def test_a_bot_killed_after_the_early_audio_sends_only_the_rest(bot_process):
+    """The bot dies after the early audio went out, while the sheet music is written: after
+    the restart the song is composed again, and only the rest is sent (the caption too)."""
+    fake_only(bot_process)
+    api = bot_process.api
+    audio = early_audio(bot_process, user(1032, "Oz", "en"), "a strathspey", delay="60")
+    time.sleep(1.0)  # the bot records it as sent
+    bot_process.kill()
+    bot_process.start(**{FAKE_AUDIO_DELAY_ENV: "0.5"})
+    _, midi, _ = song(api, 1032)
+    assert midi["reply_parameters"]["message_id"] == audio.result["message_id"]
+    assert "Form:" in final_caption(api, audio)
+    time.sleep(1.5)  # a duplicate would show now
+    for method in PARTS:
+        assert len(api.find(method, chat_id=1032)) == 1, method
+    bot_process.stop()
+    bot_process.start()
 
 
 def test_token_never_logged(bot_process):
@@ -500,7 +580,8 @@ def test_real_composer_end_to_end(tmp_path):
     weights = Path(__file__).parents[1] / "weights"
     assert any(weights.glob("*.safetensors")), "the trained weights are part of the repo"
     api = FakeBotApi(BOT_TOKEN).start()
-    bot = BotProcess(api, tmp_path / "data", tmp_path / "bot.log", ISADEI_TEST_COMPOSER="real")
+    bot = BotProcess(api, tmp_path / "data", tmp_path / "bot.log", ISADEI_TEST_COMPOSER="real",
+                     ISADEI_WARM_START="1")
     try:
         bot.start()
         ann, ivan = user(2001, "Ann", "en"), user(2002, "Иван", "ru")
@@ -510,7 +591,7 @@ def test_real_composer_end_to_end(tmp_path):
         assert is_mp3(audio.files["audio"].data) and audio["duration"] >= 10
         parsed = mido.MidiFile(file=io.BytesIO(midi.files["document"].data))
         assert "Melody" in {track.name for track in parsed.tracks}
-        assert "D minor" in audio["caption"] and "Form: Intro" in audio["caption"]
+        assert "D minor" in audio["caption"] and "Form: Intro" in final_caption(api, audio)
         assert sheet.files["photo"].data.startswith(b"\x89PNG")
         assert "Джига" in song(api, 2002)[0]["caption"]
 

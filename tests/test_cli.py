@@ -33,7 +33,10 @@ def test_compose_writes_the_four_files_and_is_deterministic(tmp_path):
                    "--seed", "4")
     assert first.returncode == 0, first.stderr
     paths = [Path(line) for line in first.stdout.splitlines() if line.startswith(str(tmp_path))]
-    assert sorted(p.suffix for p in paths) == [".json", ".mid", ".mp3", ".png"]
+    # the contract's four, and the whole score (PDF, MusicXML) and the cover art besides
+    assert sorted(p.suffix for p in paths) == [
+        ".jpg", ".json", ".mid", ".mp3", ".musicxml", ".pdf", ".png"]
+    assert all(p.is_file() for p in paths)
     midi = next(p for p in paths if p.suffix == ".mid")
     twin = tmp_path / "b" / midi.name
     assert midi.read_bytes() == twin.read_bytes()  # same text + seed = same song

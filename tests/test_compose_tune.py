@@ -7,7 +7,7 @@ import pytest
 import torch
 
 import composer.compose
-from composer.compose import compose, style_for
+from composer.compose import compose
 from composer.listen import heard_from_json, listen_abc
 from composer.model import ModelConfig, TuneLSTM
 from composer.request import SongRequest
@@ -61,6 +61,22 @@ def test_a_tune_travels_with_the_request(tiny_model) -> None:
 
 
 def test_the_style_a_tune_suggests() -> None:
-    assert style_for(listen_abc(JIG)) == "jig"
+    assert listen_abc(JIG).style() == "jig"
     waltz = JIG.replace("M:6/8", "M:3/4").replace("D|GAG GBd|", "GA G2 Bd|")
-    assert style_for(listen_abc(waltz.split("edB A2D")[0] + "|]\n")) in ("waltz", "folk")
+    assert listen_abc(waltz.split("edB A2D")[0] + "|]\n").style() in ("waltz", "folk")
+
+
+def test_a_key_or_mood_asked_for_moves_the_users_tune(tiny_model) -> None:
+    heard = listen_abc(JIG)  # G major
+    theirs = compose(SongRequest(style="jig", length_seconds=45), seed=5, heard=heard)
+    in_d = compose(SongRequest(style="jig", key="D", length_seconds=45), seed=5, heard=heard)
+    assert in_d.key_name == "D"
+    first = [s for s in in_d.sections if s.material == "A"][0]
+    assert _intervals(first.bars) == _intervals(heard.tune.bars)  # the same tune, in D
+    sad = compose(SongRequest(style="jig", mode="minor", length_seconds=45), seed=5, heard=heard)
+    sad_bars = [s for s in sad.sections if s.material == "A"][0].bars
+    theirs_bars = [s for s in theirs.sections if s.material == "A"][0].bars
+    pcs = {n.pitch % 12 for b in sad_bars for n in b.notes if n.pitch is not None}
+    assert sad.mode == "minor" and 11 not in pcs and 10 in pcs  # B (the major third) -> Bb
+    assert [n.ticks for b in sad_bars for n in b.notes] == \
+        [n.ticks for b in theirs_bars for n in b.notes]  # same rhythm

@@ -13,7 +13,7 @@ import composer.audio as audio
 from composer.audio import MissingSystemDependency, probe_seconds
 from composer.music import Chord
 from composer.render import make_slug, render
-from composer.sheet import chord_symbol, engrave, lead_sheet_sections
+from composer.sheet import ScoreFiles, chord_symbol, engrave, lead_sheet_sections
 from composer.song import SongRecord
 from tests.song_fixture import make_song
 
@@ -134,7 +134,7 @@ def test_a_failure_midway_leaves_no_files(tmp_path: Path, monkeypatch: pytest.Mo
         files.png.write_bytes(b"half a png")
         raise RuntimeError("engraver crashed")
 
-    monkeypatch.setattr(composer.sheet, "write_score", broken)
+    monkeypatch.setattr(composer.sheet, "engrave", broken)
     out = tmp_path / "out"
     with pytest.raises(RuntimeError, match="engraver crashed"):
         render(make_song("folk"), out, formats=("mid", "png", "pdf", "json"))
@@ -165,8 +165,7 @@ def test_lead_sheet_shows_each_section_once(tmp_path: Path) -> None:
     labels = [s.label for s in lead_sheet_sections(song)]
     # the intro is accompaniment only; verse twice, chorus three times
     assert labels == ["Verse (×2)", "Chorus (×3)", "Bridge", "Coda"]
-    pages = engrave(song, tmp_path / "sheet.png")
-    assert pages == 1
+    assert engrave(song, ScoreFiles(png=tmp_path / "sheet.png")).pages == 1
     assert ink(tmp_path / "sheet.png") > 0.02
     from PIL import Image
 

@@ -136,3 +136,14 @@ def test_the_network_harmonises_a_given_melody(random_model):
     assert [b.notes for b in after.bars] == [b.notes for b in before.bars]  # the melody kept
     assert all(len(b.chords) == spec.chords_per_bar for b in after.bars)
     assert [b.chords for b in after.bars] != [b.chords for b in before.bars]  # chords anew
+
+
+def test_no_bar_is_played_three_times_in_a_row_by_copying(random_model):
+    specs = [TuneSpec("reel", Meter(4, 4), "major", (PartSpec(8, "full"), PartSpec(8, "full")),
+                      2, (55, 84), seed) for seed in range(20)]
+    sequences, _ = sample_tokens(random_model, specs, SamplingOptions(copy_bias=6.0))
+    copy_one = ids_of("COPY:1")[0]
+    assert any(copy_one in s for s in sequences)  # the bias does make it copy
+    for sequence in sequences:
+        bodies = bar_bodies(sequence)
+        assert not any(a == b == (copy_one,) for a, b in zip(bodies, bodies[1:], strict=False))

@@ -52,6 +52,7 @@ class Progress:
     ready: bool  # its result is there
     stage: str | None  # "composing", "rendering": what the composer last said
     queued: bool  # on the queue (False: never submitted, or lost with a restarted Redis)
+    audio: str | None = None  # embedded: the MP3's file name, once it is ready (before the rest)
 
 
 class QueueClient:
@@ -127,8 +128,13 @@ class QueueClient:
         if await backend.is_result_ready(tid):
             return Progress(ready=True, stage=None, queued=True)
         progress = await backend.get_progress(tid)
-        stage = progress.meta if progress and isinstance(progress.meta, str) else None
-        return Progress(ready=False, stage=stage, queued=stage is not None or tid in self.submitted)
+        meta = progress.meta if progress else None
+        audio = None
+        if isinstance(meta, dict):  # {"stage": ..., "audio": name}: the MP3 is ready
+            meta, audio = meta.get("stage"), wire.file_name(str(meta.get("audio")))
+        stage = meta if isinstance(meta, str) else None
+        queued = stage is not None or tid in self.submitted
+        return Progress(ready=False, stage=stage, queued=queued, audio=audio)
 
     async def fetch(self, tid: str, job_id: str) -> tuple[dict[str, Any] | None, str | None]:
         """The outcome of a finished attempt: (result with local file paths, None) or (None,

@@ -62,9 +62,13 @@ def render_song(song: Any, out_dir: str) -> dict:
 
 
 def warm_renderer() -> None:
-    """Import the renderer (music21, verovio) once per process, not once per song."""
+    """Import the renderer (music21, verovio) and load the SoundFont once per process, so
+    the first song costs what every later one does."""
+    import composer.audio
     import composer.render  # noqa: F401
     import composer.sheet  # noqa: F401
+
+    composer.audio.warm()
 
 
 REAL = Engine(load=load_model, generate=generate_songs, render=render_song, warm=warm_renderer)

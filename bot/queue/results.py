@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from bot.queue import wire
 from composer.song import Rendered, SongRecord
@@ -78,6 +78,19 @@ def read_manifest(out_dir: Path) -> dict[str, Any] | None:
             if not Path(result[name]).exists():
                 return None
     return result
+
+
+def open_early_audio(out_dir: Path, name: str) -> BinaryIO | None:
+    """The MP3 a job reported before its other files, opened wherever it is now: in the
+    scratch folder, or in out_dir once the job is renamed into place (a rename is atomic:
+    one of the two has it). None if it is gone: the job failed after the MP3."""
+    name = wire.file_name(name)
+    for folder in (out_dir.with_name(out_dir.name + ".partial"), out_dir):
+        try:
+            return open(folder / name, "rb")  # noqa: SIM115 (the caller closes it)
+        except FileNotFoundError:
+            continue
+    return None
 
 
 def pack(out_dir: Path) -> dict[str, bytes]:

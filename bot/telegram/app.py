@@ -12,6 +12,7 @@ import asyncio
 import logging
 import re
 import sys
+import time
 from urllib.parse import urlsplit
 
 from telegram import BotCommand, Update
@@ -25,11 +26,13 @@ from telegram.ext import (
     ContextTypes,
     InlineQueryHandler,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 
 from bot import metrics
 from bot.queue.client import QueueClient
+from bot.queue.embedded import warm_in_background
 from bot.settings import BOTFATHER_HELP, Settings
 from bot.telegram import handlers
 from bot.telegram.jobs import ACTIVE, JobStore
@@ -40,6 +43,7 @@ from bot.telegram.user_settings import user_settings
 from composer.i18n import FALLBACKS, languages
 
 logger = logging.getLogger("isadei.bot")
+WARM_IDLE_S = 1.0  # warm the composer once no update has come for this long
 
 
 def language_codes() -> list[tuple[str, str | None]]:
@@ -73,9 +77,27 @@ async def post_init(app: Application) -> None:
     unfinished = rt.store.active()
     for job in unfinished:
         start_runner(app, job.id)
+    if rt.settings.embedded and rt.settings.warm_start:
+        task = asyncio.create_task(warm_when_idle(rt), name="warm")
+        rt.background.add(task)
+        task.add_done_callback(rt.background.discard)
     logger.info(
         "Isadei is up as @%s; resumed %d unfinished job(s)", app.bot.username, len(unfinished)
     )
+
+
+async def warm_when_idle(rt: Runtime) -> None:
+    """Load the composer in the background once the updates waiting at start are answered:
+    loading stalls the event loop now and then (torch's C parts hold the GIL), so not
+    while the first replies are being made; a song composed before loads what it needs."""
+    while time.monotonic() - rt.last_update < WARM_IDLE_S:
+        await asyncio.sleep(WARM_IDLE_S / 4)
+    warm_in_background()
+
+
+async def note_update(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Every update, before its handler: when the bot last had something to answer."""
+    runtime(context.application).last_update = time.monotonic()
 
 
 async def update_gauges(context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -154,6 +176,7 @@ def build_application(settings: Settings) -> Application:
         settings=settings, store=JobStore(settings.db_path), queue=QueueClient(settings)
     )
 
+    app.add_handler(TypeHandler(Update, note_update), group=-1)  # then the handlers below
     private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
     text = filters.TEXT & ~filters.COMMAND
     groups = filters.ChatType.GROUPS & text & filters.UpdateType.MESSAGE

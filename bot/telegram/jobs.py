@@ -2,7 +2,8 @@
 
 States: queued → composing → rendering → sending → done | failed | cancelled.
 Sending is recorded per step (the file_id of the audio, the MIDI, the sheet, the PDF and the
-MusicXML once each is sent), so a job resumed after a restart sends only what is missing.
+MusicXML once each is sent), so a job resumed after a restart sends only what is missing; the
+audio may go out while the job is still rendering (embedded mode, as soon as the MP3 is ready).
 """
 
 from __future__ import annotations
@@ -62,6 +63,7 @@ class Job:
     pdf_file_id: str | None = None  # set = the whole score (PDF) sent
     musicxml_file_id: str | None = None  # set = the MusicXML sent
     audio_message_id: int | None = None
+    caption_pending: int = 0  # 1: the audio went out before its record; delivery completes it
     in_process: int = 0  # 1 while this bot process composes it (embedded): a crash leaves 1
     crashes: int = 0  # how often the bot died while composing it
 

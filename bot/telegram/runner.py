@@ -4,6 +4,10 @@ chat, resuming wherever it stopped (a restarted bot starts one for every unfinis
 Runners are plain asyncio tasks (not Application.create_task, which would hold up shutdown
 until every queued song is done); their errors go to the one error handler, with the job id.
 
+In embedded mode the audio goes out as soon as the composer says the MP3 is ready, before the
+sheet music is written (delivery.send_early_audio); the rest follows when the job is done.
+Redis mode sends everything when the job is done (its workers report no early MP3).
+
 Every phase has a deadline, so no job waits forever and every user hears back: waiting in
 line (a compose slot, a worker) ISADEI_QUEUE_TIMEOUT_S, working ISADEI_JOB_TIMEOUT_S (twice
 that in distributed mode, the worker's own timeout comes first), fetching the files the Redis
@@ -26,7 +30,7 @@ from telegram.ext import Application
 from bot.queue.client import LostResult, Progress, QueueUnavailable
 from bot.queue.keys import task_id
 from bot.telegram import housekeeping
-from bot.telegram.delivery import deliver, log_job
+from bot.telegram.delivery import deliver, log_job, send_early_audio
 from bot.telegram.jobs import CANCELLED, COMPOSING, FAILED, QUEUED, RENDERING, Job
 from bot.telegram.runtime import Runtime, runtime
 from bot.telegram.sending import chat_action
@@ -44,6 +48,7 @@ from bot.telegram.words import describe
 logger = logging.getLogger("isadei.bot")
 
 POLL_S = 0.5  # how often a runner looks at the queue and the task's progress
+HERE_POLL_S = 0.1  # the same while its song is composed here: a look costs nothing
 POSITION_S = 3.0  # distributed: how often "you are N-th in line" may change
 BUSY_RETRY_S = 2.0  # how often a runner tries the queue again while Redis is away
 CHAT_ACTION_S = 4.0  # a chat action shows for ~5 s: repeat it while working
@@ -223,6 +228,7 @@ async def run_attempt(
     stage_start = began = time.monotonic()
     last_action = last_position = 0.0
     busy = False
+    early = False  # the early audio was tried in this attempt (once is enough)
     while True:
         job = rt.store.get(job.id)
         if job is None or job.state == CANCELLED:
@@ -281,9 +287,17 @@ async def run_attempt(
         elif stage is None and time.monotonic() - last_position >= POSITION_S:
             last_position = time.monotonic()  # (not every poll: edits are rate-limited)
             await show_status(bot, rt, job, position_of(rt, job))
+        if progress.audio and not early:  # the MP3 is ready: the user need not wait for the rest
+            early = True
+            if job.audio_file_id is None:  # (not if sent before a restart)
+                job = await send_early_audio(app, job, progress.audio)
+                if job.audio_file_id is not None:
+                    timings["to_audio"] = round(time.time() - job.created_at, 3)
+                    job = rt.store.update(job.id, timings=timings)
+            continue  # poll again at once: the job may be done meanwhile
         if stage is not None and time.monotonic() - last_action >= CHAT_ACTION_S:
             last_action = time.monotonic()
             await chat_action(bot, job, ChatAction.RECORD_VOICE)
-        await asyncio.sleep(POLL_S)
+        await asyncio.sleep(HERE_POLL_S if settings.embedded else POLL_S)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass, field
 
 from telegram.ext import Application
@@ -24,6 +25,7 @@ class Runtime:
     refusals: RefusalThrottle = field(default_factory=RefusalThrottle)  # one a minute
     cleaned_at: float | None = None  # when retention last ran (monotonic)
     background: set[asyncio.Task] = field(default_factory=set)  # kept referenced
+    last_update: float = field(default_factory=time.monotonic)  # when an update last came
 
 
 def runtime(app: Application) -> Runtime:

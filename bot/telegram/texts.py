@@ -23,7 +23,8 @@ TEXTS: dict[str, str | tuple[str, str]] = {
         "• a sad waltz in D minor\n"
         "• something cheerful for my daughter's birthday\n"
         "• a lullaby on the harp, 1 minute\n"
-        "• /styles — pick a style with one tap\n\n"
+        "• /styles — pick a style with one tap\n"
+        "• or hum a tune in a voice message: I'll build a whole song around it\n\n"
         "My songs come from a neural network that learned from thousands of real folk "
         "tunes, dances and Bach chorales."),
     "help": N_(
@@ -35,6 +36,9 @@ TEXTS: dict[str, str | tuple[str, str]] = {
         "/settings — your language, instrument and length\n"
         "/cancel — drop your songs still waiting in line\n"
         "/help — this message\n\n"
+        "🎤 Hum or sing a tune in a voice message (or send an audio file, ABC text, an .abc or "
+        ".mid file): I harmonise it and build a whole song around it. Add words like \"as a "
+        "waltz\" to choose the style.\n\n"
         "Under each song: another one, a variation, menus for the instrument, mood, key and "
         "length, and 📤 Share.\n"
         "In any chat, type @{bot} and a wish: I compose it right there."),
@@ -78,7 +82,7 @@ TEXTS: dict[str, str | tuple[str, str]] = {
     "caption_instruments": N_("{instrument} and {accompaniment}"),
     "score_pdf": NN_("📄 The whole score, {count} page, to print",
                      "📄 The whole score, {count} pages, to print"),
-    "score_musicxml": N_("🎼 MusicXML: opens in MuseScore, Finale, Sibelius or Dorico"),
+    "score_musicxml": N_("🎼 MusicXML: opens in MuseScore and other notation programs"),
     "seconds": NN_("{count} second", "{count} seconds"),
     "minutes": NN_("{count} minute", "{count} minutes"),
     "min_sec": N_("{minutes} min {seconds} s"),
@@ -120,7 +124,8 @@ TEXTS: dict[str, str | tuple[str, str]] = {
     "replay": N_("🎁 A song shared with you — here it is, with its MIDI and sheet music:"),
     "other": N_(
         "I compose music from words 🎼 Write what you'd like to hear — \"a cheerful jig\", "
-        "\"a calm song for sleep\", \"a piano and violin duet in 3/4\" — or tap /styles."),
+        "\"a calm song for sleep\", \"a piano and violin duet in 3/4\" — tap /styles, or hum "
+        "me a tune in a voice message."),
     "unknown_command": N_(
         "I don't know that command. Try /compose, /styles, /settings or /help — or just "
         "write the song you'd like."),
@@ -159,13 +164,11 @@ TEXTS: dict[str, str | tuple[str, str]] = {
     "tune_abc_syntax": N_(
         "📜 I couldn't read that ABC tune: please check the notation (the header needs a K: "
         "line, then the notes)."),
-    "tune_busy": N_(
-        "👂 I'm still listening to your last tune: send the next one when its song is on "
-        "the way."),
     "tune_failed": N_(
         "😔 Sorry, I couldn't listen to that one. Please try again in a minute."),
     "document": N_(
-        "📄 I can't read this file. I compose from words — write what you'd like to hear."),
+        "📄 I can't read this file. Send a tune as an .abc or .mid file, or write what you'd "
+        "like to hear."),
     "settings": N_(
         "⚙️ Your settings\nLanguage: {language}\nInstrument: {instrument}\nLength: {length}\n\n"
         "Tap to change; a wish's own words always win."),

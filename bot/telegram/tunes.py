@@ -17,6 +17,8 @@ import asyncio
 import logging
 import re
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,7 +44,7 @@ MAX_BYTES = 20 * 1024 * 1024  # what a bot may download from Telegram (and liste
 MAX_SECONDS = 61  # Telegram rounds a clip's length; listen itself refuses over 60 s
 DOWNLOAD_TIMEOUT_S = 60.0
 LISTENING = asyncio.Semaphore(2)  # tunes heard at once: each takes a core for ~1 s
-HEARING: set[int] = set()  # users whose tune is being heard: one at a time each
+TURNS: dict[int, tuple[asyncio.Lock, int]] = {}  # user → (their turn, clips in line)
 SUFFIX = re.compile(r"\.[A-Za-z0-9]{1,5}")
 MIME_SUFFIX = {"audio/midi": ".mid", "audio/x-midi": ".mid", "audio/mid": ".mid",
                "audio/mpeg": ".mp3", "audio/mp4": ".m4a", "audio/x-m4a": ".m4a",
@@ -99,42 +101,64 @@ async def tune_message(update: Update, context: ContextTypes.DEFAULT_TYPE, words
     if abc is not None:
         words = abc[1]
     lang = user_lang(update, context, words)
-    rt = runtime(context.application)
-    reason = refusal(rt, user.id, lang)  # before any download or listening: they cost
-    if reason is None and user.id in HEARING:  # a flood of clips must not hog the cores
-        reason = t(lang, "tune_busy")
+    async with turn(user.id):  # one user's clips are heard one after another
+        reason = refusal(runtime(context.application), user.id, lang)  # before any download
+        if reason:
+            await answer(update, context, reason, limited=True)
+            return
+        heard, style = await heard_or_told(update, context, abc[0] if abc else None, lang)
+        if heard is None:
+            return
+        try:
+            await show_heard(context, message, heard, lang)
+        except Exception:  # showing it is a courtesy: the song comes anyway
+            logger.exception("what was heard not shown in chat %s", message.chat_id)
+        request = tune_request(heard, style, words, lang,
+                               user_settings(context.application).get(user.id))
+        _, reason = accept(context.application, update, request,
+                           source=f"t:{message.chat_id}:{message.message_id}", lang=lang)
     if reason:
         await answer(update, context, reason, limited=True)
-        return
+
+
+@asynccontextmanager
+async def turn(user_id: int) -> AsyncIterator[None]:
+    """One tune at a time per user (the next one waits, so a flood of clips takes one core
+    at most, and the limits see the jobs the earlier ones made); forgotten when none wait."""
+    lock, users = TURNS.get(user_id, (asyncio.Lock(), 0))
+    TURNS[user_id] = (lock, users + 1)
+    try:
+        async with lock:
+            yield
+    finally:
+        lock, users = TURNS[user_id]
+        if users > 1:
+            TURNS[user_id] = (lock, users - 1)
+        else:
+            del TURNS[user_id]
+
+
+async def heard_or_told(update: Update, context: ContextTypes.DEFAULT_TYPE, abc: str | None,
+                        lang: str) -> tuple[Heard | None, str]:
+    """The tune and the style it suggests; or (None, "") once the user is told why not."""
+    message = update.effective_message
     began = time.monotonic()
-    HEARING.add(user.id)
     try:
         async with LISTENING:
             await typing(message)
-            heard, style = await hear(context, message, abc[0] if abc else None)
+            heard, style = await hear(context, message, abc)
     except TuneInputError as error:
-        logger.info("tune refused user=%s chat=%s: %s (%s)", user.id, message.chat_id,
-                    error.code, error)
+        logger.info("tune refused user=%s chat=%s: %s (%s)", message.from_user.id,
+                    message.chat_id, error.code, error)
         await answer(update, context, t(lang, f"tune_{error.code}"))
-        return
+        return None, ""
     except Exception:  # a bug or a Telegram hiccup: the user hears about it, the bot goes on
-        logger.exception("tune not heard user=%s chat=%s", user.id, message.chat_id)
+        logger.exception("tune not heard in chat %s", message.chat_id)
         await answer(update, context, t(lang, "tune_failed"))
-        return
-    finally:
-        HEARING.discard(user.id)
-    logger.info("heard user=%s chat=%s: %s (%.2f s)", user.id, message.chat_id,
-                heard.summary(), time.monotonic() - began)
-    try:
-        await show_heard(context, message, heard, lang)
-    except Exception:  # showing it is a courtesy: the song comes anyway
-        logger.exception("what was heard not shown in chat %s", message.chat_id)
-    request = tune_request(heard, style, words, lang,
-                           user_settings(context.application).get(user.id))
-    _, reason = accept(context.application, update, request,
-                       source=f"t:{message.chat_id}:{message.message_id}", lang=lang)
-    if reason:
-        await answer(update, context, reason, limited=True)
+        return None, ""
+    logger.info("heard chat=%s: %s (%.2f s)", message.chat_id, heard.summary(),
+                time.monotonic() - began)
+    return heard, style
 
 
 async def hear(context: ContextTypes.DEFAULT_TYPE, message: Message,
@@ -164,11 +188,10 @@ async def hear(context: ContextTypes.DEFAULT_TYPE, message: Message,
 def listen_in_thread(source: str | bytes, name: str | None) -> tuple[Heard, str]:
     """listen, and the style the tune suggests (off the event loop: both import heavy
     libraries on first use)."""
-    from composer.compose import style_for
     from composer.listen import listen, listen_abc
 
     heard = listen_abc(source) if isinstance(source, str) else listen(source, filename=name)
-    return heard, style_for(heard)
+    return heard, heard.style()
 
 
 def tune_request(heard: Heard, style: str, words: str, lang: str,

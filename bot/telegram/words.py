@@ -70,8 +70,9 @@ def title_of(job: Job, lang: str | None = None) -> str:
     return clip(naming.title(record.style, record.key, record.mode, lang), 64)
 
 
-def caption_of(job: Job, lang: str) -> str:
-    """Style, key, tempo, meter, instruments, length, form and seed under the audio."""
+def caption_of(job: Job, lang: str, title: str | None = None) -> str:
+    """Style, key, tempo, meter, instruments, length, form and seed under the audio (before
+    the record: what the request and `title`, the MP3's own, say)."""
     record, request = record_of(job), request_of(job)
     style = record.style if record else request.style
     key = record.key if record else request.key
@@ -92,7 +93,7 @@ def caption_of(job: Job, lang: str) -> str:
     seconds = record.duration_seconds if record else request.length_seconds
     if seconds:
         parts.append("⏱ " + duration(lang, seconds))
-    lines = [title_of(job, lang), " · ".join(parts)]
+    lines = [title or title_of(job, lang), " · ".join(parts)]
     if record and record.form:
         names = " · ".join(naming.section_name(s.name, lang) for s in record.form)
         lines.append(t(lang, "caption_form", form=clip(names, 300)))
