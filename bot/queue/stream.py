@@ -72,28 +72,17 @@ class WorkerStream:
 
     async def join_group(self) -> None:
         """Create the consumer group (if it is not there: a fresh or restarted Redis)."""
-        while True:
+
+        async def create() -> None:
             try:
                 await self.redis.xgroup_create(
                     self.keys.stream, self.keys.group, id="0", mkstream=True
                 )
             except redis.exceptions.ResponseError as error:
-                if "BUSYGROUP" in str(error):
-                    self.set_ok(True)
-                    return
-                if not unavailable(error):
+                if "BUSYGROUP" not in str(error):  # BUSYGROUP: it is there already
                     raise
-                self.set_ok(False, error)
-                await asyncio.sleep(1)
-                continue
-            except REDIS_ERRORS as error:
-                if not unavailable(error):
-                    raise
-                self.set_ok(False, error)
-                await asyncio.sleep(1)
-                continue
-            self.set_ok(True)
-            return
+
+        await self.with_redis(create)
 
     # -- the stream --
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import random
-import sys
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass
@@ -32,6 +31,7 @@ from composer.tokens import TokenError, encode, ids_of
 from composer.training import metrics
 from composer.training.corpus import CACHE_PATH, load_corpus, split_of
 from composer.training.harmony import chord_tone_rate, chords_per_bar_for
+from composer.training.laps import Laps
 from composer.training.ngram import choose_order
 from composer.training.train import batches, evaluate_loss
 
@@ -304,13 +304,7 @@ def evaluate(n_samples: int = 300, out: Path = DEFAULT_OUT, songs_per_style: int
              seed: int = 0) -> dict:
     """Measure the model; print a table, write `out` (JSON) and metrics.md beside it."""
     started = time.perf_counter()
-    timings: dict[str, float] = {}
-
-    def lap(name: str, since: float) -> float:
-        now = time.perf_counter()
-        timings[name] = round(now - since, 1)
-        print(f"  {name}: {timings[name]:.1f} s", file=sys.stderr, flush=True)
-        return now
+    laps = Laps()
 
     weights = Path(weights or DEFAULT_WEIGHTS)
     model = load_model(weights)
@@ -321,7 +315,7 @@ def evaluate(n_samples: int = 300, out: Path = DEFAULT_OUT, songs_per_style: int
     data = load_data(corpus)
     if not data.tokens["test"] or not data.tokens["train"]:
         raise ValueError(f"the corpus {corpus or 'cache'} has no train or test tunes")
-    now = lap("load", started)
+    laps.lap("load")
 
     result: dict = {
         "command": reproduce_command(n_samples, out, songs_per_style, weights, corpus, quick,
@@ -332,17 +326,17 @@ def evaluate(n_samples: int = 300, out: Path = DEFAULT_OUT, songs_per_style: int
                    "tunes": {k: len(v) for k, v in data.tunes.items()}},
     }
     result["likelihood"] = likelihood(model, data, quick)
-    now = lap("likelihood", now)
+    laps.lap("likelihood")
 
     pool = data.tunes["test"]
     if quick:  # a smoke test: short tunes sample fast
         pool = [t for t in pool if len(t.bars) <= 16] or pool
     humans = pick_proportional(pool, n_samples, random.Random(seed))
     generated = sample_like(model, grammar, humans, seed)
-    now = lap("sampling tunes", now)
+    laps.lap("sampling tunes")
     chorales = [t for ts in data.tunes.values() for t in ts if t.style == "chorale"]
     result["tunes"] = tune_metrics(generated, humans, data.tunes["train"], chorales, seed)
-    now = lap("tune metrics", now)
+    laps.lap("tune metrics")
 
     try:
         lengths = (20,) if quick else SONG_LENGTHS  # quick: short songs, a smoke test
@@ -350,10 +344,9 @@ def evaluate(n_samples: int = 300, out: Path = DEFAULT_OUT, songs_per_style: int
         result["song_form"] = song_metrics(plans, songs, humans)
     except Exception as error:  # the composer is work in progress: tune metrics still count
         result["song_form"] = {"skipped": f"{type(error).__name__}: {error}"}
-    lap("songs", now)
+    laps.lap("songs")
 
-    timings["total"] = round(time.perf_counter() - started, 1)
-    result["seconds"] = timings
+    result["seconds"] = {**laps.seconds, "total": round(time.perf_counter() - started, 1)}
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     if out.exists():  # keep the songs-as-delivered measure (`isadei eval songs`)
@@ -362,7 +355,7 @@ def evaluate(n_samples: int = 300, out: Path = DEFAULT_OUT, songs_per_style: int
     markdown = to_markdown(result)
     (out.parent / "metrics.md").write_text(markdown)
     print(summary_table(result))
-    print(f"wrote {out} and {out.parent / 'metrics.md'} in {timings['total']:.0f} s")
+    print(f"wrote {out} and {out.parent / 'metrics.md'} in {result['seconds']['total']:.0f} s")
     if weights == DEFAULT_WEIGHTS and out.parent == DEFAULT_WEIGHTS.parent:
         from composer.training.card import write_model_card
 

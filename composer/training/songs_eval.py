@@ -21,7 +21,6 @@ import dataclasses
 import hashlib
 import json
 import random
-import sys
 import tempfile
 import time
 from collections import Counter, defaultdict
@@ -38,6 +37,7 @@ from composer.sampler import SamplingOptions
 from composer.training import metrics
 from composer.training import song_features as sf
 from composer.training.corpus import load_corpus, split_of
+from composer.training.laps import Laps
 
 DEFAULT_OUT = WEIGHTS_DIR / "metrics.json"
 SONG_LENGTHS = (None, 45, 90, 150)  # seconds asked for, in turn (None = the style default)
@@ -405,23 +405,17 @@ def evaluate_songs(per_style: int = 8, seed: int = 0, out: Path = DEFAULT_OUT,
     """options: composer.sampler.SamplingOptions to try (default: what the product uses)."""
     # Compose, read back, measure; write out["songs"], songs_metrics.md; print a table.
     started = time.perf_counter()
-    laps: dict[str, float] = {}
-
-    def lap(name: str, since: float) -> float:
-        now = time.perf_counter()
-        laps[name] = round(now - since, 1)
-        print(f"  {name}: {laps[name]:.1f} s", file=sys.stderr, flush=True)
-        return now
+    laps = Laps()
 
     delivered = compose_delivered(per_style, seed, lengths, options=options)
-    now = lap("compose and read back", started)
+    laps.lap("compose and read back")
     corpus = load_corpus()
     train = [t for t in corpus if split_of(t.id) == "train"]
     held_out: dict[str, list[Tune]] = defaultdict(list)
     for tune in corpus:
         if split_of(tune.id) != "train":
             held_out[tune.style].append(tune)
-    now = lap("corpus", now)
+    laps.lap("corpus")
     rng = random.Random(seed)
     result: dict = {
         "command": f"python -m composer.training.songs_eval --per-style {per_style}"
@@ -433,16 +427,16 @@ def evaluate_songs(per_style: int = 8, seed: int = 0, out: Path = DEFAULT_OUT,
         "human_held_out_tunes": {s: len(ts) for s, ts in sorted(held_out.items())},
     }
     result["human_vs_generated"] = human_vs_generated(delivered, held_out, rng, seed)
-    now = lap("human vs generated", now)
+    laps.lap("human vs generated")
     result["style"] = style_recognition(delivered, train, held_out, rng, seed)
-    now = lap("style classifier", now)
+    laps.lap("style classifier")
     result["statistics"] = statistics(delivered, held_out)
     result["statistics_overall"] = overall_statistics(result["statistics"])
     all_held_out = [t for ts in held_out.values() for t in ts]
     result["copying"] = copying(delivered, corpus, train, all_held_out)
-    now = lap("statistics and copying", now)
+    laps.lap("statistics and copying")
     result["form"] = form_checks(delivered)
-    lap("form", now)
+    laps.lap("form")
     result["seconds"] = round(time.perf_counter() - started, 1)
 
     out = Path(out)
