@@ -9,7 +9,7 @@ from pathlib import Path
 from composer.compose import compose
 from composer.heard import Heard
 from composer.render import render
-from composer.request import SongRequest, parse
+from composer.request import SongRequest, parse, style_said
 from composer.song import COMPOSING, RENDERING, Rendered
 
 
@@ -29,7 +29,9 @@ def compose_to_files(request: SongRequest | str, out_dir: Path, seed: int | None
 
     started = time.perf_counter()
     if isinstance(request, str):
-        request = parse(request) if request.strip() or not heard else parse(heard.style())
+        words, request = request, parse(request)
+        if heard and not style_said(words):  # as the bot does: the tune's own style
+            request.style, request.notes = heard.style(), []
     parsed = time.perf_counter()
     stage(COMPOSING)
     song = compose(request, seed=seed, heard=heard)
