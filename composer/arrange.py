@@ -67,11 +67,16 @@ class Arrangement:
     tempos: list[tuple[int, int]]  # (tick, microseconds per quarter note), first at tick 0
     markers: list[tuple[int, str]]  # (tick, section name) at each section start
     meter: Meter
-    key: str  # mido key-signature name: "D", "Bm", "F#m", "Bb"
+    keys: list[tuple[int, str]]  # (tick, mido key-signature name: "D", "Bm", "Bb"), first at 0
     music_end: int  # tick where the last bar ends
     end_tick: int  # music_end plus a short ring-out tail: where the MIDI file ends
     title: str = ""
     ticks_per_beat: int = PPQ
+
+    @property
+    def key(self) -> str:
+        """The key signature the song opens in."""
+        return self.keys[0][1]
 
     def track(self, name: str) -> Track:
         return next(t for t in self.tracks if t.name == name)
@@ -150,8 +155,7 @@ def arrange(song: Song, seed: int) -> Arrangement:
     tempos = _tempo_map(song, slots, base_us)
     arrangement = Arrangement(
         tracks=tracks, tempos=tempos,
-        markers=_markers(song), meter=song.meter, key=mido_key(song.tonic, song.mode,
-                                                                 song.key_name),
+        markers=_markers(song), meter=song.meter, keys=_key_signatures(song),
         music_end=music_end * SCALE, end_tick=music_end * SCALE, title=song.title,
     )
     tail_us = tempos[-1][1]
@@ -684,6 +688,20 @@ def _tempo_map(song: Song, slots: list[Slot], base_us: int) -> list[tuple[int, i
         if end < sum(bar.ticks for bar in song.bars):  # back to tempo after it
             tempos.append((end * SCALE, base_us))
     return tempos
+
+
+def _key_signatures(song: Song) -> list[tuple[int, str]]:
+    """(tick, mido key) where the key changes: at 0, and where a set's next tune or a
+    march's trio moves to its own key."""
+    keys: list[tuple[int, str]] = []
+    tick = 0
+    for section in song.sections:
+        tonic, name = song.key_of(section.key_step)
+        key = mido_key(tonic, song.mode, name)
+        if not keys or keys[-1][1] != key:
+            keys.append((tick * SCALE, key))
+        tick += section.ticks
+    return keys
 
 
 def _markers(song: Song) -> list[tuple[int, str]]:

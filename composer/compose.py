@@ -237,10 +237,12 @@ def assemble_song(plan: SongPlan, takes: list[list[Tune]]) -> Song:
             for m, part in zip(take.materials, version.parts, strict=False):
                 bars = [transpose_bar(b, offset, take.key_step) for b in part]
                 versions.setdefault(m, []).append(bars)
+    key_steps = {m: take.key_step for take in plan.takes for m in take.materials}
     sections = [
         Section(kind=s.kind, name=s.name, material=s.material,
                 bars=_section_bars(s, versions, plan),
-                loudness=s.loudness, ritardando=s.ritardando)
+                loudness=s.loudness, ritardando=s.ritardando,
+                key_step=key_steps[_played_material(s, versions)])
         for s in plan.form.sections
     ]
     title = naming.title(plan.request.style, plan.key_name, plan.mode, plan.request.lang)
@@ -254,9 +256,11 @@ def assemble_song(plan: SongPlan, takes: list[list[Tune]]) -> Song:
                 sections=sections, tune=tune)
 
 
-def _octave_shift(tune: Tune, plan: SongPlan, take: Take, centre: int = 67) -> int:
-    """0 or +-12: put the melody's middle near G4, where it reads on the staff and sings,
-    if the whole melody still fits the instrument."""
+def _octave_shift(tune: Tune, plan: SongPlan, take: Take, centre: int = 72) -> int:
+    """0 or +-12: put the melody's middle near C5, the middle of the treble staff and of
+    the human tunes' register (key moved to C, they centre on C5-C#5; G4 made our songs
+    a clear two semitones lower: `isadei eval songs`), if the melody still fits the
+    instrument."""
     pitches = sorted(n.pitch for n in tune.melody() if n.pitch is not None)
     if not pitches:
         return 0
@@ -268,16 +272,23 @@ def _octave_shift(tune: Tune, plan: SongPlan, take: Take, centre: int = 67) -> i
     return min(fitting or [0], key=lambda o: abs(median + o - centre))
 
 
+def _played_material(section: PlannedSection, versions: dict[str, list[list[Bar]]]) -> str:
+    """The written material a section plays: its own, or for an intro or coda the one it
+    quotes (the one the form names, else the chorus or B part)."""
+    if section.material in versions:
+        return section.material
+    fallback = "B" if "B" in versions else min(versions)
+    return section.source if section.source in versions else fallback
+
+
 def _section_bars(section: PlannedSection, versions: dict[str, list[list[Bar]]],
                   plan: SongPlan) -> list[Bar]:
+    takes = versions[_played_material(section, versions)]
     if section.material in versions:
-        takes = versions[section.material]
         return [_copy_bar(b) for b in takes[min(section.variation, len(takes) - 1)]]
-    # Intro and coda quote the end of the material the form names (the chorus, say), in
-    # the version of their own: the last one written.
-    fallback = "B" if "B" in versions else min(versions)
-    source = versions.get(section.source or fallback, versions[fallback])[-1]
-    bars = [_copy_bar(b) for b in source[-section.bars:]]
+    # Intro and coda quote the end of their material in a version of their own: the last
+    # one written.
+    bars = [_copy_bar(b) for b in takes[-1][-section.bars:]]
     if section.kind == "Coda":
         bars[-1] = _held_final(bars[-1])
     return bars

@@ -8,7 +8,7 @@ Three shapes, by `Style.form`:
 - "song":    Intro · Verse 1 · Chorus 1 · Verse 2 · Chorus 2 · Bridge · Chorus 3 · Coda
              (fewer pairs, no bridge, no intro/coda as the length shrinks; more pairs
              as it grows).
-- "dance":   Intro · Part A · Part A · Part B · Part B (the tune "played through" as
+- "dance":   Part A · Part A · Part B · Part B (the tune "played through" as
              many times as fits) · Coda. Past three rounds, players move on to a
              second tune, as in a session set: Part C · Part C · Part D · Part D ...
 - "chorale": bar form, stanza after stanza: Intro · Part A · Part A · Part B · ... · Coda
@@ -187,7 +187,7 @@ def _collapse(rounds: list[str]) -> list[str]:
 # length error and picks the cheapest. Only whole bars exist, so repeats and phrase
 # lengths are the knobs.
 
-INTRO_BARS = (4, 2, 1, 0)  # a one-bar intro is a vamp: the accompaniment alone
+INTRO_BARS = (4, 2, 1, 0)
 CODA_BARS = (4, 2, 3, 1, 0)  # a one-bar coda is the final chord, held
 
 
@@ -273,6 +273,10 @@ def _round_candidates(target_bars: float, bar_seconds: float, round_pattern: str
                     continue  # every piece starts with its A part
                 cost = 0.4 * size_rank + 0.4 * tail_rank + 0.3 * (rounds == 0)
                 cost += _frame_cost(intro, coda, target_bars, bar_seconds)
+                # A dance set starts on the tune, as players start one (an intro quoting
+                # the tune's end puts every part off the tune's own AABB phrasing), unless
+                # an intro brings the length 7.5+ points closer to the request.
+                cost += 0.9 * (dance and intro > 0)
                 bars = fixed + rounds * round_bars
                 yield cost, bars, partial(_round_sections, intro, rounds, rounds_per_tune,
                                           round_pattern, tail, size, coda, dance)

@@ -65,8 +65,8 @@ def _conductor(arr: Arrangement) -> mido.MidiTrack:
         (0, 0, mido.MetaMessage("time_signature", numerator=meter.numerator,
                                 denominator=meter.denominator, clocks_per_click=clocks,
                                 notated_32nd_notes_per_beat=8)),
-        (0, 1, mido.MetaMessage("key_signature", key=arr.key)),
     ]
+    events += [(tick, 1, mido.MetaMessage("key_signature", key=key)) for tick, key in arr.keys]
     events += [(tick, 2, mido.MetaMessage("set_tempo", tempo=us)) for tick, us in arr.tempos]
     events += [(tick, 3, mido.MetaMessage("marker", text=text)) for tick, text in arr.markers]
     return _to_track(events, arr.end_tick)

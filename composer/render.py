@@ -140,6 +140,7 @@ def song_record(song: Song, arrangement: Arrangement, audio: AudioResult | None,
             start_bar=bar, bars=len(section.bars),
             start_seconds=round(start, 3), seconds=round(end - start, 3),
             loudness=section.loudness, ritardando=section.ritardando,
+            key=song.key_of(section.key_step)[1] if section.key_step else "",
         ))
         tick, bar = end_tick, bar + len(section.bars)
     music_seconds = arrangement.seconds_at(arrangement.music_end)

@@ -231,10 +231,12 @@ def _state_key(cursor: _Cursor) -> tuple | None:
 
 
 def _held_ticks(cursor: _Cursor) -> int:
-    """How long the last note of this bar must be: half a bar at a phrase end, else 0."""
+    """How long the last note of this bar must be: a beat at a phrase end (the chorale's
+    fermata sits on a quarter note: half a bar made four times the human share of half
+    notes), else 0."""
     every = cursor.part_spec.phrase_bars
     if every and cursor.bar_in_part % every == 0:
-        return cursor.spec.meter.bar_ticks // 2
+        return cursor.spec.meter.beat_ticks
     return 0
 
 

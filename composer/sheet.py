@@ -93,6 +93,7 @@ def chord_symbol(chord: Chord, tonic: int, mode: str = "major", key_name: str = 
 class SheetSection:
     label: str  # "Verse (×2)", "Part A", "Coda"
     bars: list[Bar]
+    key_step: int = 0  # semitones above the song's key (composer.song.Section.key_step)
 
 
 def lead_sheet_sections(song: Song) -> list[SheetSection]:
@@ -110,7 +111,7 @@ def lead_sheet_sections(song: Song) -> list[SheetSection]:
         counts[key] = counts.get(key, 0) + 1
         if key not in first:
             order.append(key)
-            first[key] = SheetSection(section.name, section.bars)
+            first[key] = SheetSection(section.name, section.bars, section.key_step)
     names = {key: first[key].label for key in order}
     lang = song.request.lang  # section names in the words of the request ("Припев (×3)")
     for key in order:
@@ -144,14 +145,17 @@ def build_score(song: Song):
     part.partName = ""
 
     sections = lead_sheet_sections(song)
-    m21_key = key.Key(_m21_name(spell_pc(song.tonic, song.tonic, song.mode, song.key_name)),
-                      song.mode)
-    key_alters = {p.step: int(p.alter) for p in m21_key.alteredPitches}
-    names = {pc: _m21_name(spell_pc(pc, song.tonic, song.mode, song.key_name))
-             for pc in range(12)}
     per_line, _ = sheet_layout(sections)
     number = 1
+    key_step: int | None = None
     for s_index, section in enumerate(sections):
+        new_key = section.key_step != key_step  # a set's next tune, a march's trio
+        if new_key:
+            key_step = section.key_step
+            tonic, key_name = song.key_of(key_step)
+            m21_key = key.Key(_m21_name(spell_pc(tonic, tonic, song.mode, key_name)), song.mode)
+            key_alters = {p.step: int(p.alter) for p in m21_key.alteredPitches}
+            names = {pc: _m21_name(spell_pc(pc, tonic, song.mode, key_name)) for pc in range(12)}
         for b_index, source in enumerate(section.bars):
             measure = stream.Measure(number=number)
             if number == 1:
@@ -165,6 +169,8 @@ def build_score(song: Song):
                 # Phrases of four bars to a line, and every section on a line of its own.
                 measure.insert(0, layout.SystemLayout(isNew=True))
             number += 1
+            if b_index == 0 and new_key and s_index > 0:
+                measure.insert(0, m21_key)
             if b_index == 0:
                 # Words, not a boxed rehearsal mark: the box is sized for a font we lack.
                 label = expressions.TextExpression(section.label)
@@ -173,7 +179,9 @@ def build_score(song: Song):
                 measure.insert(0, label)
             shown = None
             for offset, chord in sorted(source.chords, key=lambda oc: oc[0]):
-                name = chord_symbol(chord, song.tonic, song.mode, song.key_name)
+                # Chord roots count from the song's tonic; spelled in the section's key.
+                name = chord_symbol(Chord((chord.root - key_step) % 12, chord.quality), tonic,
+                                    song.mode, key_name)
                 if name == shown:  # the same chord again in the bar: nothing new to read
                     continue
                 shown = name

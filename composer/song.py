@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from composer.music import Bar, Meter
+from composer.music import Bar, Meter, transpose_key
 from composer.request import SongRequest
 
 # The stages `compose_to_files` reports through on_stage: what the bot shows the user.
@@ -27,6 +27,7 @@ class Section:
     bars: list[Bar]  # melody (absolute MIDI pitches) with chords (roots relative to the tonic)
     loudness: float = 0.7  # 0..1, the dynamics the arranger follows
     ritardando: bool = False  # slow down across this section (the coda)
+    key_step: int = 0  # semitones above the song's key: a later tune of a set, a march's trio
 
     @property
     def ticks(self) -> int:
@@ -54,6 +55,12 @@ class Song:
     @property
     def bars(self) -> list[Bar]:
         return [bar for section in self.sections for bar in section.bars]
+
+    def key_of(self, key_step: int = 0) -> tuple[int, str]:
+        """The tonic pitch class and key name `key_step` semitones above the song's key
+        (Section.key_step: "D" for a set's second tune when the song is in G)."""
+        name = transpose_key(self.key_name, key_step, self.mode) or self.key_name
+        return (self.tonic + key_step) % 12, name
 
 
 @dataclass
@@ -87,6 +94,7 @@ class SectionRecord:
     seconds: float
     loudness: float = 0.7
     ritardando: bool = False
+    key: str = ""  # the section's tonic when it is not the song's ("D"), else ""
 
 
 @dataclass(frozen=True)

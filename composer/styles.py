@@ -26,7 +26,8 @@ class Style:
     # say: roughly the corpus's own shares (composer/data/corpus_stats.json,
     # per_style_meter and per_style_mode), nudged where the corpus's labels are narrow and
     # where a meter would make the style sound like another (a ballad or an air in 3/4 is
-    # heard as a waltz; a march in 6/8 as a jig: `isadei eval songs` measures it).
+    # heard as a waltz; a march in 6/8 as a jig, in 2/4 as an air, while the corpus's
+    # common-time marches are heard as marches: `isadei eval songs` measures it).
     meter_weights: tuple[int, ...] = (1,)
     mode_weights: tuple[int, ...] = (1,)
     phrase_bars: int = 0  # >0: every phrase of this many bars ends on a held note (chorale)
@@ -66,7 +67,7 @@ STYLES: dict[str, Style] = {
               (96, 126), 112, "dance", 2, "trumpet", "march",
               "tuba", "brass section", True,
               modes=("major", "minor"),
-              meter_weights=(70, 15, 15), mode_weights=(95, 5), rounds_per_tune=1),
+              meter_weights=(35, 20, 45), mode_weights=(95, 5), rounds_per_tune=1),
         Style("jig", "an Irish double jig in 6/8", ("6/8",),
               (96, 126), 112, "dance", 2, "violin", "jig",
               "acoustic bass", "acoustic guitar (steel)", True,

@@ -126,3 +126,39 @@ def test_every_key_writes(tmp_path: Path, key: str, mode: str) -> None:
 def test_no_temporary_files_left(tmp_path: Path) -> None:
     write(tmp_path, "folk")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["folk.mid"]
+
+
+def test_a_later_tune_in_its_own_key_is_marked_and_read_back_in_the_opening_key(
+        tmp_path: Path) -> None:
+    """A set's second tune (a march's trio) a fourth up: a key signature where it starts,
+    its key in the JSON form, a new key on the sheet; the songs measure reads its notes
+    back moved into the opening key, so each tune is judged in its own key."""
+    from dataclasses import replace
+
+    from composer.render import song_record
+    from composer.sheet import build_score
+    from composer.training.songs_eval import melody_from_midi
+
+    song = make_song("march", key="G", long=True)
+    later = len(song.sections) // 2
+    song.sections[later:] = [replace(s, key_step=5) for s in song.sections[later:]]
+    arr = arrange(song, seed=song.seed)
+    path = tmp_path / "march.mid"
+    write_midi(arr, path)
+    mid = mido.MidiFile(path)
+    start = sum(s.ticks for s in song.sections[:later]) * SCALE
+    assert [(t, m.key) for t, m in meta(mid, "key_signature")] == [(0, "G"), (start, "C")]
+
+    record = song_record(song, arr, None, 0, {}, {})
+    assert [s.key for s in record.form] == [""] * later + ["C"] * (len(song.sections) - later)
+
+    keys = [k.sharps for k in build_score(song).recurse().getElementsByClass("Key")]
+    assert keys[0] == 1 and keys[-1] == 0 and len(keys) >= 2
+
+    tune, _, _ = melody_from_midi(path, song)
+    written = [n.pitch for b in song.bars for n in b.notes if n.pitch is not None]
+    heard = [n.pitch for b in tune.bars for n in b.notes if n.pitch is not None]
+    first = sum(n.pitch is not None for s in song.sections[:later] for b in s.bars
+                for n in b.notes)
+    assert heard[:first] == written[:first]
+    assert heard[first:] == [p - 5 for p in written[first:]]

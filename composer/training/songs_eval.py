@@ -32,8 +32,9 @@ import mido
 import numpy as np
 
 from composer.model import DEFAULT_WEIGHTS, WEIGHTS_DIR
-from composer.music import TICKS_PER_QUARTER, Bar, Note, Tune
+from composer.music import TICKS_PER_QUARTER, Bar, Note, Tune, tonic_pitch_class
 from composer.sampler import SamplingOptions
+from composer.tokens import key_shift
 from composer.training import metrics
 from composer.training import song_features as sf
 from composer.training.corpus import load_corpus, split_of
@@ -67,11 +68,15 @@ def melody_from_midi(path: Path, song) -> tuple[Tune, list[tuple[int, str]], flo
     Onsets snap to the nearest composer tick (humanised timing is a few ms); a note lasts
     to the next onset unless its sounding length, undone by the track's legato (the median
     sounding/inter-onset ratio), ends 2+ ticks earlier: then a rest fills the gap.
+    Where the key signature changes (a set's next tune, a march's trio), the notes are
+    moved back into the opening key, the shorter way: each tune is judged in its own key,
+    as a human tune of the corpus is.
     """
     mid = mido.MidiFile(path)
     scale = mid.ticks_per_beat / TICKS_PER_QUARTER
     markers: list[tuple[int, str]] = []
     tempos: list[tuple[int, int]] = []
+    keys: list[tuple[int, int]] = []  # (MIDI tick, tonic pitch class of the key signature)
     notes: list[tuple[int, int, int]] = []  # (MIDI start, MIDI length, pitch)
     for track in mid.tracks:
         name = next((m.name for m in track if m.type == "track_name"), "")
@@ -80,6 +85,8 @@ def melody_from_midi(path: Path, song) -> tuple[Tune, list[tuple[int, str]], flo
             now += msg.time
             if msg.type == "marker":
                 markers.append((round(now / scale), msg.text))
+            elif msg.type == "key_signature":
+                keys.append((now, tonic_pitch_class(msg.key.removesuffix("m"))))
             elif msg.type == "set_tempo":
                 tempos.append((now, msg.tempo))
             elif name == "Melody" and msg.type == "note_on" and msg.velocity > 0:
@@ -87,6 +94,7 @@ def melody_from_midi(path: Path, song) -> tuple[Tune, list[tuple[int, str]], flo
             elif name == "Melody" and msg.type in ("note_on", "note_off") and msg.note in sounding:
                 start = sounding.pop(msg.note)
                 notes.append((start, now - start, msg.note))
+    notes = [(start, length, pitch - _key_move(keys, start)) for start, length, pitch in notes]
     total = sum(bar.ticks for bar in song.bars)
     bar_ticks = song.meter.bar_ticks
     by_onset: dict[int, tuple[int, int]] = {}
@@ -116,6 +124,12 @@ def melody_from_midi(path: Path, song) -> tuple[Tune, list[tuple[int, str]], flo
     tune = Tune(f"song-{song.style}-{song.seed}", song.title, song.style, song.meter,
                 song.tonic, song.mode, parts)
     return tune, markers, _seconds_to(total * scale, tempos, mid.ticks_per_beat)
+
+
+def _key_move(keys: list[tuple[int, int]], tick: int) -> int:
+    """Semitones from the opening key to the key in force at `tick`, the shorter way."""
+    now = [tonic for at, tonic in keys if at <= tick]  # the conductor's, in time order
+    return key_shift((now[-1] - keys[0][1]) % 12) if now and keys else 0
 
 
 def _cut_into_bars(timeline: list[Note], bar_ticks: int, total: int) -> list[Bar]:
@@ -354,6 +368,14 @@ def copying(delivered: list[Delivered], corpus: list[Tune], train: list[Tune],
             "per_style": per_style}
 
 
+def _in_opening_key(song) -> list[Bar]:
+    """The composed bars, each section moved into the song's opening key as
+    melody_from_midi reads them back."""
+    return [Bar([Note(n.pitch if n.pitch is None else n.pitch - key_shift(s.key_step % 12),
+                      n.ticks) for n in bar.notes], bar.chords)
+            for s in song.sections for bar in s.bars]
+
+
 def _merged(notes: list[Note]) -> list[Note]:
     """Consecutive rests as one: a MIDI file cannot tell them apart."""
     out: list[Note] = []
@@ -378,7 +400,7 @@ def form_checks(delivered: list[Delivered], workdir: Path | None = None) -> dict
         marked = set(d.markers)
         error = abs(d.seconds - d.target_seconds) / d.target_seconds
         exact = [_merged(a.notes) == _merged(b.notes)
-                 for a, b in zip(d.song.bars, d.tune.bars, strict=False)]
+                 for a, b in zip(_in_opening_key(d.song), d.tune.bars, strict=False)]
         row = per_style[d.song.style]
         row["all_sections_marked"].append(all(s in marked for s in starts))
         row["length_within_10_percent"].append(error <= LENGTH_TOLERANCE)
