@@ -21,7 +21,7 @@ import torch
 from composer import naming
 from composer.form import FormPlan, PlannedSection, plan_form
 from composer.heard import Heard
-from composer.instruments import get_instrument
+from composer.instruments import Instrument, get_instrument
 from composer.model import DEFAULT_WEIGHTS, TuneLSTM, load_model, read_metadata
 from composer.music import (
     SCALES,
@@ -51,6 +51,8 @@ from composer.tokens import INDEX, bar_tokens, key_shift
 # Keys folk players reach for, per mode; a seeded pick when the request names none.
 COMMON_KEYS = {"major": ("G", "D", "C", "F", "A", "Bb"), "minor": ("A", "E", "D", "G", "B"),
                "dorian": ("D", "A", "E", "G", "B"), "mixolydian": ("D", "A", "G", "E")}
+# Where a human tune's melody lies, key moved to C: the corpus's median 5th-95th percentile.
+TUNE_REGISTER = (66, 80)
 MATERIALS_PER_TUNE = 2  # a dance tune has an A and a B part; the next tune in a set, C and D
 # The key of each further tune in a dance set, in semitones above the first tune: players
 # change key between tunes (G -> D, D -> G) or stay; a march's trio is in the subdominant.
@@ -123,14 +125,15 @@ def plan_song(request: SongRequest, seed: int | None = None,
     # sad", "in D", the Key and Mood buttons): then their melody moves there.
     mode = request.mode or (heard.mode if heard else None) or _weighted(rng, style.modes,
                                                                          style.mode_weights)
-    key_name = request.key or (heard.key if heard else None) or rng.choice(COMMON_KEYS[mode])
+    instrument = request.instrument or style.melody_instrument
+    key_name = request.key or (heard.key if heard else None) or rng.choice(
+        playable_keys(mode, get_instrument(instrument)))
     tonic = tonic_pitch_class(key_name)
     low, high = style.tempo_range
     drawn = round(style.default_tempo * (1 + rng.uniform(-TEMPO_SPREAD, TEMPO_SPREAD)))
     if heard:  # the user's own pace, in the meter's felt beats
         drawn = round(heard.tempo_bpm * TICKS_PER_QUARTER / meter.beat_ticks)
     tempo = request.tempo_bpm or min(high, max(low, drawn))
-    instrument = request.instrument or style.melody_instrument
     given = _given_melody(heard, mode, slots_per_bar(style.id, meter)) if heard else ()
     form = plan_form(style, meter, tempo, request.length_seconds, len(given) or None)
 
@@ -157,6 +160,17 @@ def plan_song(request: SongRequest, seed: int | None = None,
         takes.append(Take(spec, group, step))
     return SongPlan(request, seed, key_name, tonic, mode, meter, tempo, instrument, form,
                     tuple(takes), heard)
+
+
+def playable_keys(mode: str, instrument: Instrument) -> tuple[str, ...]:
+    """The common keys of the mode in which the instrument plays a tune's usual register
+    where it is written: players pick their keys so (brass in flat keys, fiddles in D and
+    A). Elsewhere the melody would have to drop an octave below the style's register."""
+    low, high = TUNE_REGISTER
+    keys = tuple(k for k in COMMON_KEYS[mode]
+                 if instrument.low <= low + key_shift(tonic_pitch_class(k))
+                 and high + key_shift(tonic_pitch_class(k)) <= instrument.high)
+    return keys or COMMON_KEYS[mode]
 
 
 def _given_melody(heard: Heard, mode: str, chords_per_bar: int) -> tuple[tuple[int, ...], ...]:

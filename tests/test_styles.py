@@ -71,3 +71,16 @@ def test_format_catalogue() -> None:
         assert f"{style.tempo_range[0]}-{style.tempo_range[1]}" in row
         assert style.form in row
         assert style.melody_instrument in row
+
+
+def test_keys_are_drawn_where_the_instrument_plays_the_tune_in_its_register() -> None:
+    from composer.compose import COMMON_KEYS, plan_song, playable_keys
+    from composer.instruments import get_instrument
+    from composer.request import SongRequest
+
+    assert "F" not in playable_keys("major", get_instrument("trumpet"))  # up to Bb5 only
+    assert playable_keys("major", get_instrument("violin")) == COMMON_KEYS["major"]
+    drawn = {plan_song(SongRequest(style="march", mode="major"), seed).key_name
+             for seed in range(40)}
+    assert drawn <= set(playable_keys("major", get_instrument("trumpet"))) and len(drawn) > 2
+    assert plan_song(SongRequest(style="march", key="F"), 1).key_name == "F"  # asked: kept

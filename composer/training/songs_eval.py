@@ -32,7 +32,14 @@ import mido
 import numpy as np
 
 from composer.model import DEFAULT_WEIGHTS, WEIGHTS_DIR
-from composer.music import TICKS_PER_QUARTER, Bar, Note, Tune, tonic_pitch_class
+from composer.music import (
+    SIGNATURE_MAJOR_STEP,
+    TICKS_PER_QUARTER,
+    Bar,
+    Note,
+    Tune,
+    tonic_pitch_class,
+)
 from composer.sampler import SamplingOptions
 from composer.tokens import key_shift
 from composer.training import metrics
@@ -86,7 +93,7 @@ def melody_from_midi(path: Path, song) -> tuple[Tune, list[tuple[int, str]], flo
             if msg.type == "marker":
                 markers.append((round(now / scale), msg.text))
             elif msg.type == "key_signature":
-                keys.append((now, tonic_pitch_class(msg.key.removesuffix("m"))))
+                keys.append((now, _tonic_of_signature(msg.key, song.mode)))
             elif msg.type == "set_tempo":
                 tempos.append((now, msg.tempo))
             elif name == "Melody" and msg.type == "note_on" and msg.velocity > 0:
@@ -126,10 +133,18 @@ def melody_from_midi(path: Path, song) -> tuple[Tune, list[tuple[int, str]], flo
     return tune, markers, _seconds_to(total * scale, tempos, mid.ticks_per_beat)
 
 
+def _tonic_of_signature(key: str, mode: str) -> int:
+    """The tonic a MIDI key signature stands for in the song's mode ("C" in D dorian is D)."""
+    if key.endswith("m"):
+        return tonic_pitch_class(key[:-1])
+    return (tonic_pitch_class(key) - SIGNATURE_MAJOR_STEP.get(mode, 0)) % 12
+
+
 def _key_move(keys: list[tuple[int, int]], tick: int) -> int:
-    """Semitones from the opening key to the key in force at `tick`, the shorter way."""
+    """Semitones the melody at `tick` lies from where it would in the opening key: the
+    composer puts every key the short way from C (composer.tokens.key_shift)."""
     now = [tonic for at, tonic in keys if at <= tick]  # the conductor's, in time order
-    return key_shift((now[-1] - keys[0][1]) % 12) if now and keys else 0
+    return key_shift(now[-1]) - key_shift(keys[0][1]) if now else 0
 
 
 def _cut_into_bars(timeline: list[Note], bar_ticks: int, total: int) -> list[Bar]:
@@ -371,8 +386,10 @@ def copying(delivered: list[Delivered], corpus: list[Tune], train: list[Tune],
 def _in_opening_key(song) -> list[Bar]:
     """The composed bars, each section moved into the song's opening key as
     melody_from_midi reads them back."""
-    return [Bar([Note(n.pitch if n.pitch is None else n.pitch - key_shift(s.key_step % 12),
-                      n.ticks) for n in bar.notes], bar.chords)
+    def move(section) -> int:
+        return key_shift((song.tonic + section.key_step) % 12) - key_shift(song.tonic)
+    return [Bar([Note(n.pitch if n.pitch is None else n.pitch - move(s), n.ticks)
+                 for n in bar.notes], bar.chords)
             for s in song.sections for bar in s.bars]
 
 
