@@ -147,3 +147,17 @@ def test_no_bar_is_played_three_times_in_a_row_by_copying(random_model):
     for sequence in sequences:
         bodies = bar_bodies(sequence)
         assert not any(a == b == (copy_one,) for a, b in zip(bodies, bodies[1:], strict=False))
+
+
+def test_style_guidance_moves_a_style_away_from_plain_folk(random_model):
+    """The guided logits differ from the plain ones for a jig, not for a folk tune (its
+    twin reads the same heading); a guided tune still obeys the grammar."""
+    parts = (PartSpec(4, "full"), PartSpec(4, "full"))
+    specs = [TuneSpec(style, Meter(6, 8), "major", parts, 2, (55, 84), seed)
+             for style in ("jig", "folk") for seed in range(6)]
+    plain, _ = sample_tokens(random_model, specs, SamplingOptions(style_guidance=0.0))
+    guided, _ = sample_tokens(random_model, specs, SamplingOptions(style_guidance=20.0))
+    assert plain[6:] == guided[6:]  # folk: nothing to move away from
+    assert sum(a != b for a, b in zip(plain[:6], guided[:6], strict=True)) >= 4
+    for tokens, spec in zip(guided, specs, strict=True):
+        assert [len(p) for p in as_tune(tokens, spec).parts] == [4, 4]

@@ -607,12 +607,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     parser.add_argument("--temperature", type=float, default=None, help="try another sampling")
     parser.add_argument("--top-p", type=float, default=None)
+    parser.add_argument("--style-guidance", type=float, default=None)
     args = parser.parse_args(argv)
-    options = None
-    if args.temperature is not None or args.top_p is not None:
-        default = SamplingOptions()
-        options = SamplingOptions(temperature=args.temperature or default.temperature,
-                                  top_p=args.top_p or default.top_p)
+    tried = {"temperature": args.temperature, "top_p": args.top_p,
+             "style_guidance": args.style_guidance}
+    tried = {name: value for name, value in tried.items() if value is not None}
+    options = dataclasses.replace(SamplingOptions(), **tried) if tried else None
     evaluate_songs(args.per_style, args.seed, args.out, options=options)
 
 
