@@ -26,8 +26,8 @@ class Style:
     # say: roughly the corpus's own shares (composer/data/corpus_stats.json,
     # per_style_meter and per_style_mode), nudged where the corpus's labels are narrow and
     # where a meter would make the style sound like another (a ballad or an air in 3/4 is
-    # heard as a waltz; a march in 6/8 as a jig, in 2/4 as an air, while the corpus's
-    # common-time marches are heard as marches: `isadei eval songs` measures it).
+    # heard as a waltz, and so is a chorale; a march in 6/8 as a jig, in 2/4 as an air,
+    # while the corpus's common-time marches are heard as marches: `isadei eval songs`).
     meter_weights: tuple[int, ...] = (1,)
     mode_weights: tuple[int, ...] = (1,)
     phrase_bars: int = 0  # >0: every phrase of this many bars ends on a held note (chorale)
@@ -102,7 +102,7 @@ STYLES: dict[str, Style] = {
               (56, 84), 72, "chorale", 4, "church organ", "chorale",
               "church organ", "church organ", False,
               modes=("major", "minor"),
-              meter_weights=(90, 10), mode_weights=(50, 50), phrase_bars=2),
+              meter_weights=(95, 5), mode_weights=(50, 50), phrase_bars=2),
         Style("chinese-folk", "a Chinese folk song (pentatonic)", ("2/4", "4/4"),
               (60, 100), 76, "song", 1, "shakuhachi", "arpeggio",
               "cello", "koto", False,
