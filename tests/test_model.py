@@ -24,7 +24,7 @@ def test_shipped_weights_load_and_compose_a_song_on_cpu():
     song = compose(SongRequest(style="jig", key="D", length_seconds=30), seed=7)
     assert song.key_name == "D" and song.meter.name == "6/8"
     assert all(bar.ticks == song.meter.bar_ticks for bar in song.bars)
-    assert song.sections[0].kind == "Intro" and song.sections[-1].kind == "Coda"
+    assert song.sections[0].name == "Part A" and song.sections[-1].kind == "Coda"
     last_note = [n for n in song.bars[-1].notes if n.pitch is not None][-1]
     assert last_note.pitch % 12 == 2  # ends on the tonic, D
 
