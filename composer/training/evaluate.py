@@ -356,7 +356,7 @@ def evaluate(n_samples: int = 300, out: Path = DEFAULT_OUT, songs_per_style: int
     (out.parent / "metrics.md").write_text(markdown)
     print(summary_table(result))
     print(f"wrote {out} and {out.parent / 'metrics.md'} in {result['seconds']['total']:.0f} s")
-    if weights == DEFAULT_WEIGHTS and out.parent == DEFAULT_WEIGHTS.parent:
+    if weights == DEFAULT_WEIGHTS and out.parent.resolve() == DEFAULT_WEIGHTS.parent.resolve():
         from composer.training.card import write_model_card
 
         print(f"wrote {write_model_card(weights)}")
