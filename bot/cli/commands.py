@@ -192,7 +192,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("eval", help="held-out likelihood and generated-vs-human statistics")
     p.add_argument("what", nargs="?", choices=("model", "songs"), default="model",
                    help="model: likelihood and raw samples; songs: songs as delivered")
-    p.add_argument("--per-style", type=int, default=8, help="songs: composed songs per style")
+    p.add_argument("--per-style", type=int, default=12, help="songs: composed songs per style")
     p.add_argument("--n", type=int, default=300, help="sampled tunes")
     p.add_argument("--songs", type=int, default=20, help="composed songs per style")
     p.add_argument("--out", default="weights/metrics.json")

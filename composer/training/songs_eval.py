@@ -1,6 +1,6 @@
 """Songs as delivered, measured against human tunes of the style they asked for.
 
-    python -m composer.training.songs_eval --per-style 8
+    python -m composer.training.songs_eval --per-style 12
 
 1. Compose `per_style` songs of every style through the product path (SongRequest ->
    compose_many -> arrange -> write_midi) and read the Melody track back from the .mid,
@@ -439,7 +439,7 @@ def form_checks(delivered: list[Delivered], workdir: Path | None = None) -> dict
 
 # ---------------------------------------------------------------- the command
 
-def evaluate_songs(per_style: int = 8, seed: int = 0, out: Path = DEFAULT_OUT,
+def evaluate_songs(per_style: int = 12, seed: int = 0, out: Path = DEFAULT_OUT,
                    lengths=SONG_LENGTHS, options=None) -> dict:
     """options: composer.sampler.SamplingOptions to try (default: what the product uses)."""
     # Compose, read back, measure; write out["songs"], songs_metrics.md; print a table.
@@ -602,7 +602,7 @@ def songs_markdown(result: dict) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--per-style", type=int, default=8)
+    parser.add_argument("--per-style", type=int, default=12)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     parser.add_argument("--temperature", type=float, default=None, help="try another sampling")
