@@ -140,11 +140,16 @@ def _tonic_of_signature(key: str, mode: str) -> int:
     return (tonic_pitch_class(key) - SIGNATURE_MAJOR_STEP.get(mode, 0)) % 12
 
 
-def _key_move(keys: list[tuple[int, int]], tick: int) -> int:
-    """Semitones the melody at `tick` lies from where it would in the opening key: the
+def _register_move(tonic: int, opening: int) -> int:
+    """Semitones a melody in `tonic` lies from where it would in the opening key: the
     composer puts every key the short way from C (composer.tokens.key_shift)."""
+    return key_shift(tonic) - key_shift(opening)
+
+
+def _key_move(keys: list[tuple[int, int]], tick: int) -> int:
+    """_register_move of the key signature in force at `tick`."""
     now = [tonic for at, tonic in keys if at <= tick]  # the conductor's, in time order
-    return key_shift(now[-1]) - key_shift(keys[0][1]) if now else 0
+    return _register_move(now[-1], keys[0][1]) if now else 0
 
 
 def _cut_into_bars(timeline: list[Note], bar_ticks: int, total: int) -> list[Bar]:
@@ -387,7 +392,7 @@ def _in_opening_key(song) -> list[Bar]:
     """The composed bars, each section moved into the song's opening key as
     melody_from_midi reads them back."""
     def move(section) -> int:
-        return key_shift((song.tonic + section.key_step) % 12) - key_shift(song.tonic)
+        return _register_move((song.tonic + section.key_step) % 12, song.tonic)
     return [Bar([Note(n.pitch if n.pitch is None else n.pitch - move(s), n.ticks)
                  for n in bar.notes], bar.chords)
             for s in song.sections for bar in s.bars]
