@@ -45,7 +45,7 @@ from composer.sampler import (
     sample_tokens,
 )
 from composer.song import Section, Song
-from composer.styles import get_style, slots_per_bar
+from composer.styles import Style, get_style, slots_per_bar
 from composer.tokens import INDEX, bar_tokens, key_shift
 
 # Keys folk players reach for, per mode; a seeded pick when the request names none.
@@ -65,6 +65,10 @@ TEMPO_SPREAD = 0.08  # a song's tempo is drawn within this fraction of the style
 # two bars anew), and a few other bars changed; the more often the part comes back, the more.
 SECOND_ENDING = 0.35
 REPEAT_SHARE = (0.1, 0.18, 0.25)  # share of the other bars written anew, by repeat level
+# A song's last chorus, after a bridge or sung again, goes up a whole step this often (in
+# the styles that do it: Style.lifts_last_chorus), and stays there to the end.
+LIFT_STEP = 2
+LIFT_CHANCE = 0.35
 
 
 @dataclass(frozen=True)
@@ -90,6 +94,7 @@ class SongPlan:
     form: FormPlan
     takes: tuple[Take, ...]
     heard: Heard | None = None  # the user's tune the song is built around
+    lift_from: int | None = None  # the section (the last chorus) from which the song is lifted
 
     @property
     def spec(self) -> TuneSpec:
@@ -159,7 +164,16 @@ def plan_song(request: SongRequest, seed: int | None = None,
                         pitch_range, seed + 1000 * index, given if index == 0 else ())
         takes.append(Take(spec, group, step))
     return SongPlan(request, seed, key_name, tonic, mode, meter, tempo, instrument, form,
-                    tuple(takes), heard)
+                    tuple(takes), heard, _lifted_chorus(form, style, rng))
+
+
+def _lifted_chorus(form: FormPlan, style: Style, rng: random.Random) -> int | None:
+    """The last chorus's index, if this song lifts it: the third chorus or later (after a
+    bridge, or sung again), LIFT_CHANCE of the time, in the styles that lift."""
+    choruses = [i for i, s in enumerate(form.sections) if s.kind == "Chorus"]
+    if not style.lifts_last_chorus or len(choruses) < 3 or rng.random() >= LIFT_CHANCE:
+        return None
+    return choruses[-1]
 
 
 def playable_keys(mode: str, instrument: Instrument) -> tuple[str, ...]:
@@ -259,6 +273,8 @@ def assemble_song(plan: SongPlan, takes: list[list[Tune]]) -> Song:
                 key_step=key_steps[_played_material(s, versions)])
         for s in plan.form.sections
     ]
+    if plan.lift_from is not None:
+        _lift(sections[plan.lift_from:], get_instrument(plan.instrument))
     title = naming.title(plan.request.style, plan.key_name, plan.mode, plan.request.lang)
     tune, heard = None, plan.heard
     if heard:
@@ -284,6 +300,18 @@ def _octave_shift(tune: Tune, plan: SongPlan, take: Take, centre: int = 72) -> i
     fitting = [o for o in (0, 12, -12) if instrument.low <= low + o and high + o <= instrument.high]
     median = pitches[len(pitches) // 2] + base
     return min(fitting or [0], key=lambda o: abs(median + o - centre))
+
+
+def _lift(sections: list[Section], instrument: Instrument) -> None:
+    """Move these sections (the last chorus and what follows) up LIFT_STEP semitones, into
+    their own key, if the melody still fits the instrument there."""
+    top = max((n.pitch for s in sections for b in s.bars for n in b.notes
+               if n.pitch is not None), default=0)
+    if top + LIFT_STEP > instrument.high:
+        return
+    for section in sections:
+        section.bars = [transpose_bar(b, LIFT_STEP, LIFT_STEP) for b in section.bars]
+        section.key_step += LIFT_STEP
 
 
 def _played_material(section: PlannedSection, versions: dict[str, list[list[Bar]]]) -> str:

@@ -97,17 +97,18 @@ class SheetSection:
 
 
 def lead_sheet_sections(song: Song) -> list[SheetSection]:
-    """Each distinct (kind, material) once, labelled with how often it is played.
+    """Each distinct (kind, material, key) once, labelled with how often it is played: a
+    lifted last chorus is written out in its own key.
 
     An intro that is accompaniment only (all rests) is left out: there is nothing to read.
     """
-    order: list[tuple[str, str]] = []
-    first: dict[tuple[str, str], SheetSection] = {}
-    counts: dict[tuple[str, str], int] = {}
+    order: list[tuple[str, str, int]] = []
+    first: dict[tuple[str, str, int], SheetSection] = {}
+    counts: dict[tuple[str, str, int], int] = {}
     for section in song.sections:
         if all(n.pitch is None for bar in section.bars for n in bar.notes):
             continue
-        key = (section.kind, section.material)
+        key = (section.kind, section.material, section.key_step)
         counts[key] = counts.get(key, 0) + 1
         if key not in first:
             order.append(key)

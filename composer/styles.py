@@ -34,6 +34,9 @@ class Style:
     # Dance sets: how many times round each tune goes before the next one (a march's trio
     # follows its strains at once).
     rounds_per_tune: int = 2
+    # Songs: the last chorus after a bridge (or sung again) may go up a whole step, as
+    # singers lift it; a lullaby or a Chinese folk song stays where it is.
+    lifts_last_chorus: bool = False
 
     @property
     def default_mode(self) -> str:
@@ -47,12 +50,13 @@ STYLES: dict[str, Style] = {
               (80, 132), 104, "song", 2, "acoustic guitar (nylon)", "boom-chick",
               "acoustic bass", "acoustic guitar (steel)", False,
               modes=("major", "minor", "dorian", "mixolydian"),
-              meter_weights=(45, 35, 20), mode_weights=(85, 10, 3, 2)),
+              meter_weights=(45, 35, 20), mode_weights=(85, 10, 3, 2), lifts_last_chorus=True),
         Style("ballad", "a story-telling ballad, slow and lyrical", ("4/4", "6/8", "3/4", "2/4"),
               (60, 96), 76, "song", 1, "flute", "arpeggio",
               "acoustic bass", "acoustic grand piano", False,
               modes=("minor", "major", "dorian"),
-              meter_weights=(35, 35, 10, 20), mode_weights=(45, 45, 10)),
+              meter_weights=(35, 35, 10, 20), mode_weights=(45, 45, 10),
+              lifts_last_chorus=True),
         Style("lullaby", "a gentle cradle song", ("6/8", "2/4", "4/4"),
               (50, 80), 63, "song", 1, "music box", "arpeggio",
               "cello", "celesta", False,
@@ -62,7 +66,7 @@ STYLES: dict[str, Style] = {
               (84, 180), 144, "song", 1, "violin", "waltz",
               "tuba", "accordion", False,
               modes=("major", "minor", "dorian"),
-              meter_weights=(1,), mode_weights=(85, 12, 3)),
+              meter_weights=(1,), mode_weights=(85, 12, 3), lifts_last_chorus=True),
         Style("march", "a march or quickstep, brisk and square", ("2/4", "6/8", "4/4"),
               (96, 126), 112, "dance", 2, "trumpet", "march",
               "tuba", "brass section", True,

@@ -74,3 +74,32 @@ def test_sample_writes_readable_midi_and_refuses_unknown_styles(tmp_path):
     assert [m.text for m in midi.tracks[0] if m.type == "marker"] == ["Part A", "Part B"]
     with pytest.raises(ValueError, match="unknown style"):
         sample_to_midi("disco", n=1, out_dir=tmp_path)
+
+
+def test_a_song_may_lift_its_last_chorus_a_whole_step():
+    """Some long folk songs (never a lullaby) sing the last chorus a whole step up, and
+    end there: the same music as without the lift, moved up, chords and key with it."""
+    from dataclasses import replace
+
+    from composer.compose import LIFT_STEP, plan_song, write_songs
+
+    plans = [plan_song(SongRequest(style="folk", length_seconds=150), seed) for seed in range(20)]
+    lifted = [p for p in plans if p.lift_from is not None]
+    assert 0 < len(lifted) < len(plans)
+    assert not any(plan_song(SongRequest(style="lullaby", length_seconds=150), seed).lift_from
+                   for seed in range(20))
+
+    plan = lifted[0]
+    assert plan.form.sections[plan.lift_from].kind == "Chorus"
+    assert all(s.kind != "Chorus" for s in plan.form.sections[plan.lift_from + 1:])
+    model, grammar = default_model()
+    up, level = write_songs(model, grammar, [plan, replace(plan, lift_from=None)])
+    for k, (a, b) in enumerate(zip(up.sections, level.sections, strict=True)):
+        if k < plan.lift_from:
+            assert a.bars == b.bars and a.key_step == b.key_step == 0
+            continue
+        assert a.key_step == LIFT_STEP and b.key_step == 0
+        assert [n.pitch for bar in a.bars for n in bar.notes] == [
+            None if n.pitch is None else n.pitch + LIFT_STEP for bar in b.bars for n in bar.notes]
+        assert [c.root for bar in a.bars for _, c in bar.chords] == [
+            (c.root + LIFT_STEP) % 12 for bar in b.bars for _, c in bar.chords]

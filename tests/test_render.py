@@ -173,6 +173,17 @@ def test_lead_sheet_shows_each_section_once(tmp_path: Path) -> None:
     assert width == 1080 and height > width  # portrait, phone-sized
 
 
+def test_a_lifted_last_chorus_is_written_out_in_its_own_key() -> None:
+    from dataclasses import replace
+
+    song = make_song("folk", long=True)
+    last = max(i for i, s in enumerate(song.sections) if s.kind == "Chorus")
+    song.sections[last:] = [replace(s, key_step=2) for s in song.sections[last:]]
+    sections = lead_sheet_sections(song)
+    assert [s.label for s in sections] == ["Verse (×2)", "Chorus (×2)", "Bridge", "Chorus", "Coda"]
+    assert [s.key_step for s in sections] == [0, 0, 0, 2, 2]
+
+
 def test_chord_symbols_are_absolute_names() -> None:
     assert chord_symbol(Chord(0, "maj"), 2) == "D"
     assert chord_symbol(Chord(9, "min"), 2) == "Bm"

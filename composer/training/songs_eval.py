@@ -41,7 +41,6 @@ from composer.music import (
     tonic_pitch_class,
 )
 from composer.sampler import SamplingOptions
-from composer.tokens import key_shift
 from composer.training import metrics
 from composer.training import song_features as sf
 from composer.training.corpus import load_corpus, split_of
@@ -141,9 +140,11 @@ def _tonic_of_signature(key: str, mode: str) -> int:
 
 
 def _register_move(tonic: int, opening: int) -> int:
-    """Semitones a melody in `tonic` lies from where it would in the opening key: the
-    composer puts every key the short way from C (composer.tokens.key_shift)."""
-    return key_shift(tonic) - key_shift(opening)
+    """Semitones a melody in `tonic` lies above where it would in the opening key, the
+    shorter way: a lifted chorus goes up two, and a set's later tune is centred on C5 as
+    the first one is (composer.compose._octave_shift), so neither lies further than a
+    tritone from its place in the opening key."""
+    return (tonic - opening + 6) % 12 - 6
 
 
 def _key_move(keys: list[tuple[int, int]], tick: int) -> int:
