@@ -20,10 +20,14 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import mido
+
 from composer.arrange import SCALE, Arrangement, arrange, humanise
 from composer.audio import AudioResult, check_system, render_audio
 from composer.midi import staged, to_midi_file, write_midi
+from composer.ornaments import ornament
 from composer.song import Rendered, SectionRecord, Song, SongRecord, TrackRecord
+from composer.styles import get_style
 
 if TYPE_CHECKING:
     from composer.sheet import Engraved
@@ -76,7 +80,7 @@ def render(song: Song, out_dir: Path, slug: str | None = None,
             tmp = {ext: stack.enter_context(staged(path)) for ext, path in paths.items()
                    if ext != "mp3"}
             t0 = time.perf_counter()
-            played = to_midi_file(humanise(arrangement, song.seed))  # what FluidSynth plays
+            played = as_played(song, arrangement)
             timings["midi"] = time.perf_counter() - t0
             if soundfont is not None:
                 # The critical path: synthesis and encoding on every core; then the rest.
@@ -107,6 +111,13 @@ def render(song: Song, out_dir: Path, slug: str | None = None,
                     json=paths["json"], duration_seconds=duration, ogg=paths.get("ogg"),
                     timings=timings, pdf=paths.get("pdf"), musicxml=paths.get("musicxml"),
                     cover=paths.get("jpg"))
+
+
+def as_played(song: Song, arrangement: Arrangement) -> mido.MidiFile:
+    """What FluidSynth plays: the band's timing (humanise) and the style's ornaments; the
+    MIDI file a user gets stays on the grid."""
+    return to_midi_file(ornament(humanise(arrangement, song.seed), get_style(song.style),
+                                 song.seed))
 
 
 def engrave_all(song: Song, tmp: dict[str, Path], mp3: Path | None,

@@ -37,6 +37,8 @@ class Style:
     # Songs: the last chorus after a bridge (or sung again) may go up a whole step, as
     # singers lift it; a lullaby or a Chinese folk song stays where it is.
     lifts_last_chorus: bool = False
+    # Irish dance tunes: cuts and rolls in the played audio (composer/ornaments.py).
+    ornamented: bool = False
 
     @property
     def default_mode(self) -> str:
@@ -76,22 +78,22 @@ STYLES: dict[str, Style] = {
               (96, 126), 112, "dance", 2, "violin", "jig",
               "acoustic bass", "acoustic guitar (steel)", True,
               modes=("major", "minor", "dorian", "mixolydian"),
-              meter_weights=(1,), mode_weights=(65, 15, 10, 10)),
+              meter_weights=(1,), mode_weights=(65, 15, 10, 10), ornamented=True),
         Style("slip-jig", "an Irish slip jig in 9/8", ("9/8",),
               (96, 126), 110, "dance", 3, "flute", "jig",
               "acoustic bass", "acoustic guitar (steel)", True,
               modes=("major", "minor", "dorian", "mixolydian"),
-              meter_weights=(1,), mode_weights=(70, 15, 8, 7)),
+              meter_weights=(1,), mode_weights=(70, 15, 8, 7), ornamented=True),
         Style("reel", "an Irish/Scottish reel, fast and even", ("2/2",),
               (96, 128), 112, "dance", 2, "violin", "reel",
               "acoustic bass", "acoustic guitar (steel)", True,
               modes=("major", "minor", "dorian", "mixolydian"),
-              meter_weights=(1,), mode_weights=(65, 15, 12, 8)),
+              meter_weights=(1,), mode_weights=(65, 15, 12, 8), ornamented=True),
         Style("hornpipe", "a hornpipe with its dotted swing", ("2/2",),
               (70, 96), 84, "dance", 2, "violin", "reel",
               "acoustic bass", "acoustic guitar (steel)", True,
               modes=("major", "minor"),
-              meter_weights=(1,), mode_weights=(95, 5)),
+              meter_weights=(1,), mode_weights=(95, 5), ornamented=True),
         Style("strathspey", "a Scottish strathspey with snaps", ("4/4",),
               (108, 150), 128, "dance", 2, "violin", "reel",
               "cello", "acoustic grand piano", True,

@@ -184,10 +184,9 @@ def test_the_synth_plays_the_humanised_midi_and_the_mp3_comes_first(
 
     monkeypatch.setattr(render_module, "render_audio", spy)
     rendered = render_module.render(song, tmp_path / "out", on_audio=on_audio)
-    arrangement = arrange(song, song.seed)
-    as_played = to_midi_file(humanise(arrangement, song.seed))
+    played = render_module.as_played(song, arrange(song, song.seed))  # timing, ornaments
     on_grid = mido.MidiFile(rendered.midi)
-    assert notes_of(heard["midi"]) == notes_of(as_played) != notes_of(on_grid)
+    assert notes_of(heard["midi"]) == notes_of(played) != notes_of(on_grid)
     assert heard["files"] == [rendered.mp3.name]
     assert heard["seconds"] == pytest.approx(rendered.duration_seconds, abs=0.1)
 

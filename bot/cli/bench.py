@@ -142,11 +142,10 @@ def _cpu_seconds() -> float:
 
 def bench_song(runs: int = 3) -> dict:
     """Request → MP3 for a 2-minute song in a warm process, next to the synth floor."""
-    from composer.arrange import arrange, humanise
+    from composer.arrange import arrange
     from composer.audio import check_system
     from composer.compose import compose
-    from composer.midi import to_midi_file
-    from composer.render import render
+    from composer.render import as_played, render
     from composer.request import parse
     from composer.synth import render_midi
 
@@ -166,7 +165,7 @@ def bench_song(runs: int = 3) -> dict:
             for name, seconds in rendered.timings.items():
                 stages.setdefault(name, []).append(seconds)
             # FluidSynth alone on the same played MIDI: one synth, the SoundFont loaded.
-            played = to_midi_file(humanise(arrange(song, song.seed), song.seed))
+            played = as_played(song, arrange(song, song.seed))
             t0 = time.perf_counter()
             render_midi(played, soundfont, parts=1)
             floors.append(time.perf_counter() - t0)
