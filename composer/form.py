@@ -208,6 +208,8 @@ def _song_candidates(target_bars: float, bar_seconds: float):
         for intro, coda, bridge, encore in itertools.product(
             INTRO_BARS, CODA_BARS, (phrase, phrase // 2, 0), (0, 1)
         ):
+            if intro >= phrase:
+                continue  # an intro quotes the end of a part, never all of it
             fixed = intro + coda + (bridge + phrase if bridge else 0) + encore * phrase
             near = (target_bars - fixed) / (2 * phrase)
             # pairs == 0 is the tiniest song: a verse alone.
@@ -266,6 +268,8 @@ def _round_candidates(target_bars: float, bar_seconds: float, round_pattern: str
         for intro, coda, (tail_rank, tail) in itertools.product(
             INTRO_BARS, CODA_BARS, enumerate(tails)
         ):
+            if intro >= a_bars:
+                continue  # an intro quotes the end of a part, never all of it
             fixed = intro + coda + sum(size[p] for p in tail)
             near = (target_bars - fixed) / round_bars
             for rounds in sorted({max(0, math.floor(near)), max(0, math.ceil(near))}):

@@ -65,6 +65,8 @@ def _check(plan: FormPlan, style: Style, meter: Meter, tempo: int, length: int |
             assert s.material == s.kind.lower()
             assert s.source in plan.materials
             assert 1 <= s.bars <= 4
+            if s.kind == "Intro":  # the end of a part, not the whole part once more
+                assert s.bars < plan.materials[s.source]
         else:
             # The same material always has the same length and ending.
             assert plan.materials[s.material] == s.bars
