@@ -213,9 +213,11 @@ MAX_LINES = 8  # systems that fit the portrait page at the normal size
 
 
 def sheet_layout(sections: list[SheetSection]) -> tuple[int, int]:
-    """(bars per line, verovio scale): four-bar lines, fewer when bars are busy; a long
+    """(bars per line, verovio scale): four-bar lines, fewer when bars are busy (with notes,
+    or with chord symbols: a chorale's four a bar need the room of ten notes); a long
     song gets one more bar per line at a smaller size, so it still fits on one page."""
-    notes = sorted(len(bar.notes) for s in sections for bar in s.bars) or [4]
+    notes = sorted(max(len(bar.notes), 5 * len({c for _, c in bar.chords}) // 2)
+                   for s in sections for bar in s.bars) or [4]
     busy = notes[len(notes) * 3 // 4]
     per_line = 4 if busy <= 6 else 3 if busy <= 9 else 2
     lines = sum(-(-len(s.bars) // per_line) for s in sections)
