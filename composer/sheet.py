@@ -178,14 +178,10 @@ def build_score(song: Song):
                 label.style.fontWeight = "bold"
                 label.placement = "above"
                 measure.insert(0, label)
-            shown = None
-            for offset, chord in sorted(source.chords, key=lambda oc: oc[0]):
+            for offset, chord in shown_chords(source):
                 # Chord roots count from the song's tonic; spelled in the section's key.
                 name = chord_symbol(Chord((chord.root - key_step) % 12, chord.quality), tonic,
                                     song.mode, key_name)
-                if name == shown:  # the same chord again in the bar: nothing new to read
-                    continue
-                shown = name
                 symbol = harmony.ChordSymbol(_m21_name(name), updatePitches=False)
                 symbol.writeAsChord = False
                 measure.insert(Fraction(offset, TICKS_PER_QUARTER), symbol)
@@ -212,11 +208,21 @@ def build_score(song: Song):
 MAX_LINES = 8  # systems that fit the portrait page at the normal size
 
 
+def shown_chords(bar: Bar) -> list[tuple[int, Chord]]:
+    """The chord symbols a bar shows: the same chord again in the bar is nothing new to
+    read."""
+    shown: list[tuple[int, Chord]] = []
+    for offset, chord in sorted(bar.chords, key=lambda oc: oc[0]):
+        if not shown or shown[-1][1] != chord:
+            shown.append((offset, chord))
+    return shown
+
+
 def sheet_layout(sections: list[SheetSection]) -> tuple[int, int]:
     """(bars per line, verovio scale): four-bar lines, fewer when bars are busy (with notes,
     or with chord symbols: a chorale's four a bar need the room of ten notes); a long
     song gets one more bar per line at a smaller size, so it still fits on one page."""
-    notes = sorted(max(len(bar.notes), 5 * len({c for _, c in bar.chords}) // 2)
+    notes = sorted(max(len(bar.notes), 5 * len(shown_chords(bar)) // 2)
                    for s in sections for bar in s.bars) or [4]
     busy = notes[len(notes) * 3 // 4]
     per_line = 4 if busy <= 6 else 3 if busy <= 9 else 2

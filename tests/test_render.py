@@ -11,9 +11,16 @@ import pytest
 
 import composer.audio as audio
 from composer.audio import MissingSystemDependency, probe_seconds
-from composer.music import Chord
+from composer.music import Bar, Chord, Note
 from composer.render import make_slug, render
-from composer.sheet import ScoreFiles, chord_symbol, engrave, lead_sheet_sections
+from composer.sheet import (
+    ScoreFiles,
+    SheetSection,
+    chord_symbol,
+    engrave,
+    lead_sheet_sections,
+    sheet_layout,
+)
 from composer.song import SongRecord
 from tests.song_fixture import make_song
 
@@ -270,3 +277,13 @@ def test_default_formats_and_cover_art_in_the_mp3(tmp_path: Path) -> None:
     assert probe_seconds(rendered.mp3) == pytest.approx(rendered.duration_seconds, abs=0.1)
     timings = SongRecord.load(rendered.json).timings
     assert timings["to_mp3"] < timings["render"] and timings["pdf"] > 0
+
+
+def test_bars_busy_with_chord_symbols_get_room_on_the_sheet() -> None:
+    """Four quarter notes a bar fit four to a line; under four chord symbols (a chorale's),
+    two bars a line, so the symbols do not run into each other."""
+    quarters = [Note(60, 12)] * 4
+    plain = Bar(quarters, [(0, Chord(0, "maj")), (24, Chord(7, "maj"))])
+    hymn = Bar(quarters, [(12 * i, Chord(root, "maj")) for i, root in enumerate((0, 5, 7, 0))])
+    assert sheet_layout([SheetSection("Verse", [plain] * 8)])[0] == 4
+    assert sheet_layout([SheetSection("Part A", [hymn] * 8)])[0] == 2
