@@ -275,6 +275,8 @@ def assemble_song(plan: SongPlan, takes: list[list[Tune]]) -> Song:
     ]
     if plan.lift_from is not None:
         _lift(sections[plan.lift_from:], get_instrument(plan.instrument))
+    last = sections[-1]
+    last.bars[-1] = _final_bar(last.bars[-1], plan.tonic, coda=last.kind == "Coda")
     title = naming.title(plan.request.style, plan.key_name, plan.mode, plan.request.lang)
     tune, heard = None, plan.heard
     if heard:
@@ -330,10 +332,7 @@ def _section_bars(section: PlannedSection, versions: dict[str, list[list[Bar]]],
         return [_copy_bar(b) for b in takes[min(section.variation, len(takes) - 1)]]
     # Intro and coda quote the end of their material in a version of their own: the last
     # one written.
-    bars = [_copy_bar(b) for b in takes[-1][-section.bars:]]
-    if section.kind == "Coda":
-        bars[-1] = _held_final(bars[-1])
-    return bars
+    return [_copy_bar(b) for b in takes[-1][-section.bars:]]
 
 
 def transpose_bar(bar: Bar, semitones: int, chord_steps: int = 0) -> Bar:
@@ -348,12 +347,35 @@ def _copy_bar(bar: Bar) -> Bar:
     return Bar(notes=list(bar.notes), chords=list(bar.chords))
 
 
-def _held_final(bar: Bar) -> Bar:
-    """End on one long note: the last pitch of the bar, held for the whole bar."""
-    pitches = [n.pitch for n in bar.notes if n.pitch is not None]
-    if not pitches:
+def _final_bar(bar: Bar, tonic: int, coda: bool) -> Bar:
+    """The song's last bar arrives on its cadence note (see _cadence_at) and holds it to the
+    end, without the notes that would lead into a repeat that does not come; a coda holds
+    that one note for the whole bar. The last note is the final chord's root or third: a part
+    may cadence on the fifth, but a song ending there sounds unfinished."""
+    at = _cadence_at(bar)
+    if at is None:
         return bar
-    return Bar(notes=[Note(pitches[-1], bar.ticks)], chords=[bar.chords[-1]] if bar.chords else [])
+    root = (tonic + bar.chords[-1][1].root) % 12 if bar.chords else tonic
+    pitch = bar.notes[at].pitch
+    if (pitch - root) % 12 not in (0, 3, 4):
+        pitch = min((p for p in range(pitch - 6, pitch + 7) if p % 12 == root),
+                    key=lambda p: (abs(p - pitch), p))
+    if coda:
+        return Bar(notes=[Note(pitch, bar.ticks)], chords=bar.chords[-1:])
+    held = bar.ticks - sum(n.ticks for n in bar.notes[:at])
+    return Bar(notes=[*bar.notes[:at], Note(pitch, held)], chords=list(bar.chords))
+
+
+def _cadence_at(bar: Bar) -> int | None:
+    """The index of the note sounding as the bar's last chord begins (where the sampler
+    puts a part's cadence), or None if a rest sounds there."""
+    chord_at = bar.chords[-1][0] if bar.chords else 0
+    tick = 0
+    for index, note in enumerate(bar.notes):
+        if tick <= chord_at < tick + note.ticks:
+            return index if note.pitch is not None else None
+        tick += note.ticks
+    return None
 
 
 def set_torch_threads() -> None:

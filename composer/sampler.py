@@ -35,6 +35,7 @@ from composer.tokens import (
     decode,
     header_tokens,
     ids_of,
+    slot_tick,
 )
 
 GUIDANCE_CONTRAST = "folk"  # the plainest, commonest style: what style guidance moves from
@@ -49,7 +50,7 @@ DOMINANTS = {"major": ("7maj", "7dom7"), "minor": ("7maj", "7dom7"),
              "mixolydian": ("7maj", "7dom7", "7min", "10maj")}
 PREDOMINANTS = {"major": ("5maj", "9min", "2min"), "minor": ("5min", "8maj", "3maj"),
                 "dorian": ("5maj", "3maj", "2min"), "mixolydian": ("5maj", "10maj", "2min")}
-# Melody tones that may end a part: over the tonic chord, or over the chord before it.
+# Melody tones a part's cadence arrives on: over the tonic chord (full), over V (half).
 FULL_CADENCE_TONES = {"major": (0, 4, 7), "minor": (0, 3, 7)}
 HALF_CADENCE_TONES = {"major": (7, 11, 2), "minor": (7, 11, 2), "dorian": (7, 10, 11, 2),
                       "mixolydian": (7, 10, 11, 2)}
@@ -117,7 +118,7 @@ class _Cursor:
     phase: str = "forced"  # after_bar | chord | dur | pitch | bar_end | done
     chords_left: int = 0
     ticks_left: int = 0
-    last_note_fills: bool = False
+    covers_cadence: bool = False  # the note being written sounds as the bar's last chord begins
     note_at: int = 0  # tick in the bar where the note being written starts
     tokens: list[int] = field(default_factory=list)
 
@@ -166,11 +167,10 @@ class Grammar:
                     if d <= ticks_left and self.fillable[ticks_left - d]
                     and (d == ticks_left and d >= hold or ticks_left - d >= hold)]
         if kind == "pitch":
-            _, low, high, final, mode, opens_part, breath = key
-            if final:  # a part's last note: the cadence's tone, or a rest right after it
+            _, low, high, final, mode, opens_part = key
+            if final:  # the note the part's last chord arrives on: a tone of the cadence
                 tones = _cadence_tones(final, mode)
-                return ([INDEX[REST]] if breath else []) + [
-                    INDEX[f"P:{p}"] for p in range(low, high + 1) if p % 12 in tones]
+                return [INDEX[f"P:{p}"] for p in range(low, high + 1) if p % 12 in tones]
             # A part opens on a note: a pickup's padding rest would be a hole in every repeat.
             rest = [] if opens_part else [INDEX[REST]]
             return rest + [INDEX[f"P:{p}"] for p in range(low, high + 1)]
@@ -229,29 +229,19 @@ def _state_key(cursor: _Cursor) -> tuple | None:
         return ("dur", cursor.ticks_left, _held_ticks(cursor))
     if cursor.phase == "pitch":
         last_bar = cursor.bar_in_part == cursor.part_spec.bars
-        final = cursor.part_spec.cadence if last_bar and cursor.last_note_fills else None
+        # The part cadences where its last chord begins; what follows in the bar is free: a
+        # breath, or notes leading into the repeat or the next part, as tunes are written.
+        final = cursor.part_spec.cadence if last_bar and cursor.covers_cadence else None
         low = max(PITCH_LOW, spec.pitch_range[0])
         high = min(PITCH_HIGH, spec.pitch_range[1])
         opens_part = cursor.bar_in_part == 1 and cursor.note_at == 0
-        # A held phrase end (the chorale's fermata) holds its note, not a rest.
-        breath = bool(final) and not _held_ticks(cursor) and _cadence_sounded(cursor, final)
-        return ("pitch", low, high, final, spec.mode, opens_part, breath)
+        return ("pitch", low, high, final, spec.mode, opens_part)
     return None
 
 
-def _cadence_sounded(cursor: _Cursor, cadence: str) -> bool:
-    """Was the note before this one, in this bar, a tone the cadence may end on? Then the
-    part may end on a rest after it: a breath before the repeat, as most human songs and
-    many dance tunes do (a rest ends 91% of the corpus's folk-song parts, 40% of its jigs)."""
-    previous = VOCAB[cursor.tokens[-2]] if len(cursor.tokens) >= 2 else ""
-    if cursor.note_at == 0 or not previous.startswith("P:"):
-        return False
-    return int(previous[2:]) % 12 in _cadence_tones(cadence, cursor.spec.mode)
-
-
 def _cadence_tones(cadence: str, mode: str) -> tuple[int, ...]:
-    """Pitch classes (tonic = 0) a part's last note may take: a tone of the tonic chord
-    after a full cadence, a tone of V after a half cadence. The network picks among them
+    """Pitch classes (tonic = 0) the note a part's last chord arrives on may take: a tone of
+    the tonic chord in a full cadence, a tone of V in a half cadence. The network picks among them
     as its style does (the corpus's last notes: the tonic in 72-90% of most styles, the
     third in 12-19% of songs and waltzes, the fifth in half the Chinese tunes)."""
     return FULL_CADENCE_TONES[PARENT_MODE[mode]] if cadence == "full" else HALF_CADENCE_TONES[mode]
@@ -288,9 +278,11 @@ def _advance(cursor: _Cursor, token: int) -> None:
         cursor.chords_left -= 1
         cursor.phase = "chord" if cursor.chords_left else "dur"
     elif word.startswith("DUR:"):
-        cursor.note_at = spec.meter.bar_ticks - cursor.ticks_left
+        bar_ticks = spec.meter.bar_ticks
+        cursor.note_at = bar_ticks - cursor.ticks_left
         cursor.ticks_left -= int(word[4:])
-        cursor.last_note_fills = cursor.ticks_left == 0
+        last_chord = slot_tick(spec.chords_per_bar - 1, spec.chords_per_bar, bar_ticks)
+        cursor.covers_cadence = cursor.note_at <= last_chord < bar_ticks - cursor.ticks_left
         cursor.phase = "pitch"
     elif word == REST or word.startswith("P:"):
         cursor.phase = "dur" if cursor.ticks_left else "bar_end"

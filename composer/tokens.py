@@ -182,11 +182,16 @@ def decode(ids: list[int], tonic: int = 0, tune_id: str = "generated") -> Tune:
     return Tune(tune_id, "", style, meter, tonic % 12, mode, [p for p in parts if p], pickup)
 
 
+def slot_tick(index: int, slots: int, bar_ticks: int) -> int:
+    """Where chord slot `index` of a bar's `slots` begins: chords sit on equal slots."""
+    return index * bar_ticks // slots
+
+
 def _space_chords(bar: Bar, meter: Meter) -> None:
     """Chords sit on equal slots of the bar, in the order written."""
     n = len(bar.chords)
     if n:
-        bar.chords = [(i * meter.bar_ticks // n, c) for i, (_, c) in enumerate(bar.chords)]
+        bar.chords = [(slot_tick(i, n, meter.bar_ticks), c) for i, (_, c) in enumerate(bar.chords)]
 
 
 def _leading_rest(parts: list[list[Bar]]) -> int:

@@ -103,3 +103,19 @@ def test_a_song_may_lift_its_last_chorus_a_whole_step():
             None if n.pitch is None else n.pitch + LIFT_STEP for bar in b.bars for n in bar.notes]
         assert [c.root for bar in a.bars for _, c in bar.chords] == [
             (c.root + LIFT_STEP) % 12 for bar in b.bars for _, c in bar.chords]
+
+
+def test_a_song_ends_on_its_cadence_held_on_the_root_or_third():
+    """Parts may lead on after their cadence (into the repeat); the song's last bar stops
+    there and holds it, and a cadence on the fifth moves to the root (D major here)."""
+    from composer.compose import _final_bar
+    from composer.music import Bar, Chord, Note
+
+    chords = [(0, Chord(7, "maj")), (18, Chord(0, "maj"))]  # 6/8: A, then D
+    led_on = Bar([Note(69, 18), Note(74, 6), Note(73, 6), Note(71, 6)], chords)
+    assert _final_bar(led_on, 2, coda=False).notes == [Note(69, 18), Note(74, 18)]
+    on_fifth = Bar([Note(76, 18), Note(69, 12), Note(71, 6)], chords)  # A, the fifth of D
+    assert _final_bar(on_fifth, 2, coda=False).notes == [Note(76, 18), Note(74, 18)]
+    assert _final_bar(on_fifth, 2, coda=True) == Bar([Note(74, 36)], chords[-1:])
+    on_third = Bar([Note(76, 18), Note(78, 18)], chords)  # F#, the third: kept
+    assert _final_bar(on_third, 2, coda=False).notes == on_third.notes
