@@ -260,7 +260,7 @@ def assemble_song(plan: SongPlan, takes: list[list[Tune]]) -> Song:
     k in its version v: 0 the first statement, 1.. the varied repeats."""
     versions: dict[str, list[list[Bar]]] = {}
     for take, tunes in zip(plan.takes, takes, strict=True):
-        offset = key_shift((plan.tonic + take.key_step) % 12) + _octave_shift(tunes[0], plan, take)
+        offset = key_shift((plan.tonic + take.key_step) % 12) + _octave_shift(tunes, plan, take)
         for version in tunes:
             for m, part in zip(take.materials, version.parts, strict=False):
                 bars = [transpose_bar(b, offset, take.key_step) for b in part]
@@ -276,7 +276,8 @@ def assemble_song(plan: SongPlan, takes: list[list[Tune]]) -> Song:
     if plan.lift_from is not None:
         _lift(sections[plan.lift_from:], get_instrument(plan.instrument))
     last = sections[-1]
-    last.bars[-1] = _final_bar(last.bars[-1], plan.tonic, coda=last.kind == "Coda")
+    last.bars[-1] = _final_bar(last.bars[-1], plan.tonic, last.kind == "Coda",
+                               get_instrument(plan.instrument))
     title = naming.title(plan.request.style, plan.key_name, plan.mode, plan.request.lang)
     tune, heard = None, plan.heard
     if heard:
@@ -288,12 +289,13 @@ def assemble_song(plan: SongPlan, takes: list[list[Tune]]) -> Song:
                 sections=sections, tune=tune)
 
 
-def _octave_shift(tune: Tune, plan: SongPlan, take: Take, centre: int = 72) -> int:
+def _octave_shift(versions: list[Tune], plan: SongPlan, take: Take, centre: int = 72) -> int:
     """0 or +-12: put the melody's middle near C5, the middle of the treble staff and of
     the human tunes' register (key moved to C, they centre on C5-C#5; G4 made our songs
     a clear two semitones lower: `isadei eval songs`), if the melody still fits the
-    instrument."""
-    pitches = sorted(n.pitch for n in tune.melody() if n.pitch is not None)
+    instrument, every version of it (a repeat's new bars too: one note out of range and the
+    arranger would move the whole melody an octave)."""
+    pitches = sorted(n.pitch for tune in versions for n in tune.melody() if n.pitch is not None)
     if not pitches:
         return 0
     base = key_shift((plan.tonic + take.key_step) % 12)
@@ -347,7 +349,7 @@ def _copy_bar(bar: Bar) -> Bar:
     return Bar(notes=list(bar.notes), chords=list(bar.chords))
 
 
-def _final_bar(bar: Bar, tonic: int, coda: bool) -> Bar:
+def _final_bar(bar: Bar, tonic: int, coda: bool, instrument: Instrument) -> Bar:
     """The song's last bar arrives on its cadence note (see _cadence_at) and holds it to the
     end, without the notes that would lead into a repeat that does not come; a coda holds
     that one note for the whole bar. The last note is the final chord's root or third: a part
@@ -357,9 +359,10 @@ def _final_bar(bar: Bar, tonic: int, coda: bool) -> Bar:
         return bar
     root = (tonic + bar.chords[-1][1].root) % 12 if bar.chords else tonic
     pitch = bar.notes[at].pitch
-    if (pitch - root) % 12 not in (0, 3, 4):
-        pitch = min((p for p in range(pitch - 6, pitch + 7) if p % 12 == root),
-                    key=lambda p: (abs(p - pitch), p))
+    roots = [p for p in range(pitch - 6, pitch + 7)
+             if p % 12 == root and instrument.low <= p <= instrument.high]
+    if (pitch - root) % 12 not in (0, 3, 4) and roots:
+        pitch = min(roots, key=lambda p: (abs(p - pitch), p))
     if coda:
         return Bar(notes=[Note(pitch, bar.ticks)], chords=bar.chords[-1:])
     held = bar.ticks - sum(n.ticks for n in bar.notes[:at])

@@ -109,13 +109,30 @@ def test_a_song_ends_on_its_cadence_held_on_the_root_or_third():
     """Parts may lead on after their cadence (into the repeat); the song's last bar stops
     there and holds it, and a cadence on the fifth moves to the root (D major here)."""
     from composer.compose import _final_bar
+    from composer.instruments import get_instrument
     from composer.music import Bar, Chord, Note
+
+    violin = get_instrument("violin")
 
     chords = [(0, Chord(7, "maj")), (18, Chord(0, "maj"))]  # 6/8: A, then D
     led_on = Bar([Note(69, 18), Note(74, 6), Note(73, 6), Note(71, 6)], chords)
-    assert _final_bar(led_on, 2, coda=False).notes == [Note(69, 18), Note(74, 18)]
+    assert _final_bar(led_on, 2, False, violin).notes == [Note(69, 18), Note(74, 18)]
     on_fifth = Bar([Note(76, 18), Note(69, 12), Note(71, 6)], chords)  # A, the fifth of D
-    assert _final_bar(on_fifth, 2, coda=False).notes == [Note(76, 18), Note(74, 18)]
-    assert _final_bar(on_fifth, 2, coda=True) == Bar([Note(74, 36)], chords[-1:])
+    assert _final_bar(on_fifth, 2, False, violin).notes == [Note(76, 18), Note(74, 18)]
+    assert _final_bar(on_fifth, 2, True, violin) == Bar([Note(74, 36)], chords[-1:])
     on_third = Bar([Note(76, 18), Note(78, 18)], chords)  # F#, the third: kept
-    assert _final_bar(on_third, 2, coda=False).notes == on_third.notes
+    assert _final_bar(on_third, 2, False, violin).notes == on_third.notes
+
+
+@pytest.mark.parametrize("style,seed,length", [("folk", 5, 45), ("jig", 66, 90),
+                                               ("reel", 92, None), ("chorale", 132, None)])
+def test_the_band_plays_the_melody_where_the_composer_put_it(style, seed, length):
+    """Every version of a tune (repeats' new bars, a set's next tune, the final note) fits
+    the instrument as placed, so the arranger never moves the whole melody an octave
+    (these songs once were)."""
+    from composer.arrange import arrange
+
+    song = compose(SongRequest(style=style, length_seconds=length), seed=seed)
+    written = [n.pitch for bar in song.bars for n in bar.notes if n.pitch is not None]
+    played = [p for _, _, p, _ in sorted(arrange(song, seed).track("Melody").notes)]
+    assert played == written
