@@ -277,7 +277,8 @@ def assemble_song(plan: SongPlan, takes: list[list[Tune]]) -> Song:
         _lift(sections[plan.lift_from:], get_instrument(plan.instrument))
     last = sections[-1]
     last.bars[-1] = _final_bar(last.bars[-1], plan.tonic, last.kind == "Coda",
-                               get_instrument(plan.instrument))
+                               get_instrument(plan.instrument),
+                               get_style(plan.request.style).final_tones)
     title = naming.title(plan.request.style, plan.key_name, plan.mode, plan.request.lang)
     tune, heard = None, plan.heard
     if heard:
@@ -349,11 +350,13 @@ def _copy_bar(bar: Bar) -> Bar:
     return Bar(notes=list(bar.notes), chords=list(bar.chords))
 
 
-def _final_bar(bar: Bar, tonic: int, coda: bool, instrument: Instrument) -> Bar:
+def _final_bar(bar: Bar, tonic: int, coda: bool, instrument: Instrument,
+               final_tones: tuple[int, ...] = (0, 3, 4)) -> Bar:
     """The song's last bar arrives on its cadence note (see _cadence_at) and holds it to the
     end, without the notes that would lead into a repeat that does not come; a coda holds
-    that one note for the whole bar. The last note is the final chord's root or third: a part
-    may cadence on the fifth, but a song ending there sounds unfinished."""
+    that one note for the whole bar. The last note is one of the style's final tones above
+    the final chord's root (Style.final_tones), else the root: a part may cadence on the
+    fifth, but most songs ending there sound unfinished."""
     at = _cadence_at(bar)
     if at is None:
         return bar
@@ -361,7 +364,7 @@ def _final_bar(bar: Bar, tonic: int, coda: bool, instrument: Instrument) -> Bar:
     pitch = bar.notes[at].pitch
     roots = [p for p in range(pitch - 6, pitch + 7)
              if p % 12 == root and instrument.low <= p <= instrument.high]
-    if (pitch - root) % 12 not in (0, 3, 4) and roots:
+    if (pitch - root) % 12 not in final_tones and roots:
         pitch = min(roots, key=lambda p: (abs(p - pitch), p))
     if coda:
         return Bar(notes=[Note(pitch, bar.ticks)], chords=bar.chords[-1:])

@@ -39,6 +39,10 @@ class Style:
     lifts_last_chorus: bool = False
     # Irish dance tunes: cuts and rolls in the played audio (composer/ornaments.py).
     ornamented: bool = False
+    # What a song's very last note may be, above the final chord's root: the root or the
+    # third (the corpus: 72-90% root, up to 19% third); Chinese tunes end on the fifth half
+    # the time (their sol-mode close).
+    final_tones: tuple[int, ...] = (0, 3, 4)
 
     @property
     def default_mode(self) -> str:
@@ -113,7 +117,7 @@ STYLES: dict[str, Style] = {
               (60, 100), 76, "song", 1, "shakuhachi", "arpeggio",
               "cello", "koto", False,
               modes=("major", "minor"),
-              meter_weights=(90, 10), mode_weights=(80, 20)),
+              meter_weights=(90, 10), mode_weights=(80, 20), final_tones=(0, 3, 4, 7)),
     ]
 }
 

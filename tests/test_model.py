@@ -111,6 +111,7 @@ def test_a_song_ends_on_its_cadence_held_on_the_root_or_third():
     from composer.compose import _final_bar
     from composer.instruments import get_instrument
     from composer.music import Bar, Chord, Note
+    from composer.styles import get_style
 
     violin = get_instrument("violin")
 
@@ -122,6 +123,9 @@ def test_a_song_ends_on_its_cadence_held_on_the_root_or_third():
     assert _final_bar(on_fifth, 2, True, violin) == Bar([Note(74, 36)], chords[-1:])
     on_third = Bar([Note(76, 18), Note(78, 18)], chords)  # F#, the third: kept
     assert _final_bar(on_third, 2, False, violin).notes == on_third.notes
+    # a Chinese tune may close on its fifth
+    chinese = get_style("chinese-folk").final_tones
+    assert _final_bar(on_fifth, 2, False, violin, chinese).notes == [Note(76, 18), Note(69, 18)]
 
 
 @pytest.mark.parametrize("style,seed,length", [("folk", 5, 45), ("jig", 66, 90),
