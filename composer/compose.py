@@ -351,7 +351,7 @@ def _copy_bar(bar: Bar) -> Bar:
 
 
 def _final_bar(bar: Bar, tonic: int, coda: bool, instrument: Instrument,
-               final_tones: tuple[int, ...] = (0, 3, 4)) -> Bar:
+               final_tones: tuple[int, ...]) -> Bar:
     """The song's last bar arrives on its cadence note (see _cadence_at) and holds it to the
     end, without the notes that would lead into a repeat that does not come; a coda holds
     that one note for the whole bar. The last note is one of the style's final tones above

@@ -113,16 +113,16 @@ def test_a_song_ends_on_its_cadence_held_on_the_root_or_third():
     from composer.music import Bar, Chord, Note
     from composer.styles import get_style
 
-    violin = get_instrument("violin")
+    violin, ends = get_instrument("violin"), get_style("jig").final_tones
 
     chords = [(0, Chord(7, "maj")), (18, Chord(0, "maj"))]  # 6/8: A, then D
     led_on = Bar([Note(69, 18), Note(74, 6), Note(73, 6), Note(71, 6)], chords)
-    assert _final_bar(led_on, 2, False, violin).notes == [Note(69, 18), Note(74, 18)]
+    assert _final_bar(led_on, 2, False, violin, ends).notes == [Note(69, 18), Note(74, 18)]
     on_fifth = Bar([Note(76, 18), Note(69, 12), Note(71, 6)], chords)  # A, the fifth of D
-    assert _final_bar(on_fifth, 2, False, violin).notes == [Note(76, 18), Note(74, 18)]
-    assert _final_bar(on_fifth, 2, True, violin) == Bar([Note(74, 36)], chords[-1:])
+    assert _final_bar(on_fifth, 2, False, violin, ends).notes == [Note(76, 18), Note(74, 18)]
+    assert _final_bar(on_fifth, 2, True, violin, ends) == Bar([Note(74, 36)], chords[-1:])
     on_third = Bar([Note(76, 18), Note(78, 18)], chords)  # F#, the third: kept
-    assert _final_bar(on_third, 2, False, violin).notes == on_third.notes
+    assert _final_bar(on_third, 2, False, violin, ends).notes == on_third.notes
     # a Chinese tune may close on its fifth
     chinese = get_style("chinese-folk").final_tones
     assert _final_bar(on_fifth, 2, False, violin, chinese).notes == [Note(76, 18), Note(69, 18)]
