@@ -240,10 +240,10 @@ def _state_key(cursor: _Cursor) -> tuple | None:
 
 
 def _cadence_tones(cadence: str, mode: str) -> tuple[int, ...]:
-    """Pitch classes (tonic = 0) the note a part's last chord arrives on may take: a tone of
-    the tonic chord in a full cadence, a tone of V in a half cadence. The network picks among them
-    as its style does (the corpus's last notes: the tonic in 72-90% of most styles, the
-    third in 12-19% of songs and waltzes, the fifth in half the Chinese tunes)."""
+    """Pitch classes (tonic = 0) the note a part's last chord arrives on may take: a tone
+    of the tonic chord in a full cadence, of V in a half cadence. The network picks among
+    them as its style does (the corpus's last notes: the tonic in 72-90% of most styles,
+    the third in 12-19% of songs and waltzes, the fifth in half the Chinese tunes)."""
     return FULL_CADENCE_TONES[PARENT_MODE[mode]] if cadence == "full" else HALF_CADENCE_TONES[mode]
 
 
