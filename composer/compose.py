@@ -153,7 +153,8 @@ def plan_song(request: SongRequest, seed: int | None = None,
         step = 0 if index == 0 else TRIO_STEP if style.id == "march" else rng.choice(SET_KEY_STEPS)
         parts = tuple(_part_spec(form, m, style.phrase_bars) for m in group)
         if index == 0 and given:  # the user's tune: cadence where their melody does
-            parts = (replace(parts[0], cadence=_cadence_of(heard), phrase_bars=0),
+            parts = (replace(parts[0], cadence=_cadence_of(heard, style.final_tones),
+                             phrase_bars=0),
                      *parts[1:])
         melody_instrument = get_instrument(instrument)
         offset = key_shift((tonic + step) % 12)
@@ -214,11 +215,12 @@ def _in_mode(pitch: int, tonic: int, mode: str, wanted: str) -> int:
     return pitch + SCALES[wanted][SCALES[mode].index(degree)] - degree
 
 
-def _cadence_of(heard: Heard) -> str:
-    """A full cadence under a tune that ends on a tone of the tonic chord, else a half."""
+def _cadence_of(heard: Heard, final_tones: tuple[int, ...]) -> str:
+    """A full cadence under a tune that ends on a final tone of the style (the root or the
+    third: Style.final_tones), else a half."""
     tonic = tonic_pitch_class(heard.key)
     last = next((n.pitch for n in reversed(heard.tune.melody()) if n.pitch is not None), tonic)
-    return "full" if (last - tonic) % 12 in (0, 3, 4) else "half"
+    return "full" if (last - tonic) % 12 in final_tones else "half"
 
 
 def _part_spec(form: FormPlan, material: str, phrase_bars: int) -> PartSpec:
@@ -273,11 +275,11 @@ def assemble_song(plan: SongPlan, takes: list[list[Tune]]) -> Song:
                 key_step=key_steps[_played_material(s, versions)])
         for s in plan.form.sections
     ]
+    instrument = get_instrument(plan.instrument)
     if plan.lift_from is not None:
-        _lift(sections[plan.lift_from:], get_instrument(plan.instrument))
+        _lift(sections[plan.lift_from:], instrument)
     last = sections[-1]
-    last.bars[-1] = _final_bar(last.bars[-1], plan.tonic, last.kind == "Coda",
-                               get_instrument(plan.instrument),
+    last.bars[-1] = _final_bar(last.bars[-1], plan.tonic, last.kind == "Coda", instrument,
                                get_style(plan.request.style).final_tones)
     title = naming.title(plan.request.style, plan.key_name, plan.mode, plan.request.lang)
     tune, heard = None, plan.heard
