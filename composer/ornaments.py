@@ -1,7 +1,7 @@
 """Cuts and rolls in the played audio of Irish dance tunes, as fiddlers and pipers add them.
 
-Players ornament a tune, and more so when a part comes round again (../shared/MUSIC-NOTES.md:
-how players vary a repeat). Like the timing of `arrange.humanise`, this is for the audio
+Players ornament a tune, and more so when a part comes round again: ornaments are how a
+session varies its repeats. Like the timing of `arrange.humanise`, this is for the audio
 only: the MIDI file a user edits or engraves keeps the plain written notes.
 
     cut:  a grace note a step above, on the beat, before a note: it parts two notes of
