@@ -191,6 +191,12 @@ INTRO_BARS = (4, 2, 1, 0)
 CODA_BARS = (4, 2, 3, 1, 0)  # a one-bar coda is the final chord, held
 
 
+def _intros(part_bars: int) -> list[int]:
+    """Intro lengths for a part of this many bars: an intro quotes the end of a part, never
+    all of it (a whole part first would be the part once more)."""
+    return [bars for bars in INTRO_BARS if bars < part_bars]
+
+
 def _frame_cost(intro: int, coda: int, target_bars: float, bar_seconds: float) -> float:
     """Intro and coda are wanted in anything but the shortest songs, and unwanted there."""
     cost = 0.25 * (intro == 1) + 0.25 * (coda == 1)
@@ -206,10 +212,8 @@ def _song_candidates(target_bars: float, bar_seconds: float):
         phrase_cost = abs(math.log2(phrase_seconds / 16)) + 0.2 * (phrase != 8)
         # encore: the last chorus sung twice, as songs often end
         for intro, coda, bridge, encore in itertools.product(
-            INTRO_BARS, CODA_BARS, (phrase, phrase // 2, 0), (0, 1)
+            _intros(phrase), CODA_BARS, (phrase, phrase // 2, 0), (0, 1)
         ):
-            if intro >= phrase:
-                continue  # an intro quotes the end of a part, never all of it
             fixed = intro + coda + (bridge + phrase if bridge else 0) + encore * phrase
             near = (target_bars - fixed) / (2 * phrase)
             # pairs == 0 is the tiniest song: a verse alone.
@@ -266,10 +270,8 @@ def _round_candidates(target_bars: float, bar_seconds: float, round_pattern: str
         size = {"A": a_bars, "B": b_bars}
         round_bars = sum(size[p] for p in round_pattern)
         for intro, coda, (tail_rank, tail) in itertools.product(
-            INTRO_BARS, CODA_BARS, enumerate(tails)
+            _intros(a_bars), CODA_BARS, enumerate(tails)
         ):
-            if intro >= a_bars:
-                continue  # an intro quotes the end of a part, never all of it
             fixed = intro + coda + sum(size[p] for p in tail)
             near = (target_bars - fixed) / round_bars
             for rounds in sorted({max(0, math.floor(near)), max(0, math.ceil(near))}):
