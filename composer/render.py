@@ -28,6 +28,7 @@ from composer.midi import staged, to_midi_file, write_midi
 from composer.ornaments import ornament
 from composer.song import Rendered, SectionRecord, Song, SongRecord, TrackRecord
 from composer.styles import get_style
+from composer.swing import swing
 
 if TYPE_CHECKING:
     from composer.sheet import Engraved
@@ -114,10 +115,11 @@ def render(song: Song, out_dir: Path, slug: str | None = None,
 
 
 def as_played(song: Song, arrangement: Arrangement) -> mido.MidiFile:
-    """What FluidSynth plays: the band's timing (humanise) and the style's ornaments; the
-    MIDI file a user gets stays on the grid."""
-    return to_midi_file(ornament(humanise(arrangement, song.seed), get_style(song.style),
-                                 song.seed))
+    """What FluidSynth plays: the style's swing, the band's timing (humanise) and the
+    style's ornaments; the MIDI file a user gets stays on the grid."""
+    style = get_style(song.style)
+    played = humanise(swing(arrangement, style), song.seed)
+    return to_midi_file(ornament(played, style, song.seed))
 
 
 def engrave_all(song: Song, tmp: dict[str, Path], mp3: Path | None,

@@ -81,6 +81,11 @@ class TuneSpec:
     # of bar i's body (after its BAR), or None where the network writes the bar anew; a
     # FREE id inside a body is one token the network writes (the chords under a melody).
     given: tuple[tuple[int, ...] | None, ...] = ()
+    # The first part may open with a pickup bar (a rest, then the upbeat), as the corpus
+    # writes most tunes: the network then starts where it learned to, and its rhythm (a
+    # hornpipe's dotted swing) follows. The pickup bar lies outside the part's bars and
+    # leaves the tune (as_tune); a repeat is led in by the part's last bar instead.
+    pickup: bool = False
 
     def given_bar(self, index: int) -> tuple[int, ...] | None:
         return self.given[index] if index < len(self.given) else None
@@ -120,6 +125,7 @@ class _Cursor:
     ticks_left: int = 0
     covers_cadence: bool = False  # the note being written sounds as the bar's last chord begins
     note_at: int = 0  # tick in the bar where the note being written starts
+    pickup_bars: int = 0  # 1 once the first bar turned out to be a pickup bar
     tokens: list[int] = field(default_factory=list)
 
     @property
@@ -161,18 +167,21 @@ class Grammar:
         if kind == "chord":
             return self._chord_ids(key[1])
         if kind == "dur":
-            _, ticks_left, hold = key
-            # A phrase end keeps room for its held last note (hold = 0 when not).
+            _, ticks_left, hold, pickup = key
+            # A phrase end keeps room for its held last note (hold = 0 when not). A part's
+            # opening note is no pickup bar's padding (see _pickup_padding).
             return [INDEX[f"DUR:{d}"] for d in self.durations
                     if d <= ticks_left and self.fillable[ticks_left - d]
-                    and (d == ticks_left and d >= hold or ticks_left - d >= hold)]
+                    and (d == ticks_left and d >= hold or ticks_left - d >= hold)
+                    and not (0 < ticks_left - d <= pickup and 2 * d > ticks_left)]
         if kind == "pitch":
-            _, low, high, final, mode, opens_part = key
+            _, low, high, final, mode, rest_allowed = key
             if final:  # the note the part's last chord arrives on: a tone of the cadence
                 tones = _cadence_tones(final, mode)
                 return [INDEX[f"P:{p}"] for p in range(low, high + 1) if p % 12 in tones]
-            # A part opens on a note: a pickup's padding rest would be a hole in every repeat.
-            rest = [] if opens_part else [INDEX[REST]]
+            # A part opens on a note (a rest would be a hole in every repeat), unless the
+            # take may open with a pickup bar (TuneSpec.pickup).
+            rest = [INDEX[REST]] if rest_allowed else []
             return rest + [INDEX[f"P:{p}"] for p in range(low, high + 1)]
         raise ValueError(f"unknown grammar state {key!r}")
 
@@ -218,7 +227,7 @@ def _state_key(cursor: _Cursor) -> tuple | None:
     if cursor.phase == "after_bar":
         # No COPY where the cadence fixes the bar, or where a given melody follows.
         fixed = _cadence_bar(cursor) or cursor.forced
-        max_copy = 0 if fixed else min(MAX_COPY, cursor.bars_total - 1)
+        max_copy = 0 if fixed else min(MAX_COPY, cursor.bars_total - 1 - cursor.pickup_bars)
         # A bar played a third time in a row is a riff, not a folk tune: after one literal
         # repeat of the bar before, the next bar may copy from further back, not again.
         repeated = len(cursor.tokens) >= 2 and cursor.tokens[-2] == COPY_ONE
@@ -226,7 +235,8 @@ def _state_key(cursor: _Cursor) -> tuple | None:
     if cursor.phase == "chord":
         return ("chord", _chord_slot(cursor, spec.chords_per_bar - cursor.chords_left))
     if cursor.phase == "dur":
-        return ("dur", cursor.ticks_left, _held_ticks(cursor))
+        padding = 0 if _may_open_with_pickup(cursor) else _pickup_padding(cursor)
+        return ("dur", cursor.ticks_left, _held_ticks(cursor), padding)
     if cursor.phase == "pitch":
         last_bar = cursor.bar_in_part == cursor.part_spec.bars
         # The part cadences where its last chord begins; what follows in the bar is free: a
@@ -235,7 +245,8 @@ def _state_key(cursor: _Cursor) -> tuple | None:
         low = max(PITCH_LOW, spec.pitch_range[0])
         high = min(PITCH_HIGH, spec.pitch_range[1])
         opens_part = cursor.bar_in_part == 1 and cursor.note_at == 0
-        return ("pitch", low, high, final, spec.mode, opens_part)
+        rest_allowed = not opens_part or _may_open_with_pickup(cursor)
+        return ("pitch", low, high, final, spec.mode, rest_allowed)
     return None
 
 
@@ -245,6 +256,27 @@ def _cadence_tones(cadence: str, mode: str) -> tuple[int, ...]:
     them as its style does (the corpus's last notes: the tonic in 72-90% of most styles,
     the third in 12-19% of songs and waltzes, the fifth in half the Chinese tunes)."""
     return FULL_CADENCE_TONES[PARENT_MODE[mode]] if cadence == "full" else HALF_CADENCE_TONES[mode]
+
+
+def _may_open_with_pickup(cursor: _Cursor) -> bool:
+    """At the take's first note (its length or its pitch being written), when its spec lets
+    it open with a pickup bar."""
+    bar_start = (cursor.ticks_left == cursor.spec.meter.bar_ticks if cursor.phase == "dur"
+                 else cursor.note_at == 0)
+    return (cursor.spec.pickup and cursor.bars_total == 1 and cursor.part_spec.bars >= 4
+            and bar_start)
+
+
+def _pickup_padding(cursor: _Cursor) -> int:
+    """At a part's opening, the longest pickup whose padding its first note must not be
+    (a beat); elsewhere 0. The corpus writes an upbeat as a padded bar, a rest and then
+    the pickup, so the network opens a part with the padding's length; the part must open
+    on a note (no hole in every repeat), and that length became a note held where tunes
+    start moving: a dotted half opened half of the hornpipe parts. Notes longer than half
+    the bar and a beat or less short of it open 0-2% of the corpus's parts without a pickup
+    in 4/4, 2/2, 6/8 and 2/4 (8% in 3/4), and are padding in most tunes."""
+    opening = cursor.bar_in_part == 1 and cursor.ticks_left == cursor.spec.meter.bar_ticks
+    return cursor.spec.meter.beat_ticks if opening else 0
 
 
 def _held_ticks(cursor: _Cursor) -> int:
@@ -265,7 +297,8 @@ def _advance(cursor: _Cursor, token: int) -> None:
     if word == EOS:
         cursor.phase = "done"
     elif word == BAR:
-        cursor.bar_in_part += 1
+        # The bar after a pickup bar is the part's first (the pickup is outside the count).
+        cursor.bar_in_part += 0 if cursor.pickup_bars and cursor.bars_total == 1 else 1
         cursor.bars_total += 1
         cursor.ticks_left = spec.meter.bar_ticks
         cursor.phase = "after_bar"
@@ -285,6 +318,8 @@ def _advance(cursor: _Cursor, token: int) -> None:
         cursor.covers_cadence = cursor.note_at <= last_chord < bar_ticks - cursor.ticks_left
         cursor.phase = "pitch"
     elif word == REST or word.startswith("P:"):
+        if word == REST and _may_open_with_pickup(cursor):
+            cursor.pickup_bars = 1
         cursor.phase = "dur" if cursor.ticks_left else "bar_end"
     if cursor.phase == "bar_end":
         cursor.forced.extend(_next_bar_tokens(cursor))
@@ -339,10 +374,18 @@ def sample_tunes(model: TuneLSTM, specs: list[TuneSpec], options: SamplingOption
 
 
 def as_tune(tokens: list[int], spec: TuneSpec) -> Tune:
-    """A sampled sequence as a Tune (key-normalised: tonic C)."""
+    """A sampled sequence as a Tune (key-normalised: tonic C), without its pickup bar."""
     tune = decode(tokens, tonic=0, tune_id=f"sample-{spec.seed}")
     tune.style = spec.style
+    if spec.pickup and tune.pickup_ticks:
+        tune.parts[0] = tune.parts[0][1:]
+        tune.pickup_ticks = 0
     return tune
+
+
+def pickup_bars(tokens: list[int], spec: TuneSpec) -> int:
+    """1 if the sampled sequence opens with a pickup bar (its first bar body), else 0."""
+    return len(bar_bodies(tokens)) - sum(part.bars for part in spec.parts)
 
 
 @torch.inference_mode()

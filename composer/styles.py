@@ -39,6 +39,9 @@ class Style:
     lifts_last_chorus: bool = False
     # Irish dance tunes: cuts and rolls in the played audio (composer/ornaments.py).
     ornamented: bool = False
+    # >0: eighths written even are played long-short, the first taking this share of a
+    # quarter, as a hornpipe is played however it is written (composer/swing.py).
+    swing: float = 0.0
     # What a song's very last note may be, above the final chord's root: the root or the
     # third (the corpus: 72-90% root, up to 19% third); Chinese tunes end on the fifth half
     # the time (their sol-mode close).
@@ -60,8 +63,8 @@ STYLES: dict[str, Style] = {
         Style("ballad", "a story-telling ballad, slow and lyrical", ("4/4", "6/8", "3/4", "2/4"),
               (60, 96), 76, "song", 1, "flute", "arpeggio",
               "acoustic bass", "acoustic grand piano", False,
-              modes=("minor", "major", "dorian"),
-              meter_weights=(35, 35, 10, 20), mode_weights=(45, 45, 10),
+              modes=("major", "minor", "dorian"),
+              meter_weights=(35, 35, 10, 20), mode_weights=(80, 15, 5),
               lifts_last_chorus=True),
         Style("lullaby", "a gentle cradle song", ("6/8", "2/4", "4/4"),
               (50, 80), 63, "song", 1, "music box", "arpeggio",
@@ -88,21 +91,21 @@ STYLES: dict[str, Style] = {
               "acoustic bass", "acoustic guitar (steel)", True,
               modes=("major", "minor", "dorian", "mixolydian"),
               meter_weights=(1,), mode_weights=(70, 15, 8, 7), ornamented=True),
-        Style("reel", "an Irish/Scottish reel, fast and even", ("2/2",),
+        Style("reel", "an Irish/Scottish reel, fast and even", ("2/2", "4/4"),
               (96, 128), 112, "dance", 2, "violin", "reel",
               "acoustic bass", "acoustic guitar (steel)", True,
               modes=("major", "minor", "dorian", "mixolydian"),
-              meter_weights=(1,), mode_weights=(65, 15, 12, 8), ornamented=True),
-        Style("hornpipe", "a hornpipe with its dotted swing", ("2/2",),
+              meter_weights=(2, 1), mode_weights=(65, 15, 12, 8), ornamented=True),
+        Style("hornpipe", "a hornpipe with its dotted swing", ("2/2", "4/4"),
               (70, 96), 84, "dance", 2, "violin", "reel",
               "acoustic bass", "acoustic guitar (steel)", True,
               modes=("major", "minor"),
-              meter_weights=(1,), mode_weights=(95, 5), ornamented=True),
-        Style("strathspey", "a Scottish strathspey with snaps", ("4/4",),
+              meter_weights=(1, 1), mode_weights=(95, 5), ornamented=True, swing=0.65),
+        Style("strathspey", "a Scottish strathspey with snaps", ("4/4", "2/2"),
               (108, 150), 128, "dance", 2, "violin", "reel",
               "cello", "acoustic grand piano", True,
               modes=("major", "minor", "dorian", "mixolydian"),
-              meter_weights=(1,), mode_weights=(70, 20, 8, 2)),
+              meter_weights=(3, 1), mode_weights=(70, 20, 8, 2)),
         Style("air", "a slow Irish/Scottish air", ("4/4", "2/4", "3/4", "6/8"),
               (50, 84), 66, "dance", 1, "flute", "arpeggio",
               "cello", "orchestral harp", False,
@@ -128,6 +131,17 @@ def slots_per_bar(style: str, meter: Meter, wanted: int | None = None) -> int:
     """The style's harmonic rhythm, reduced so the slots fall on beats (3/4 -> 1, 9/8 -> 3)."""
     wanted = wanted or get_style(style).chords_per_bar
     return max(d for d in range(1, wanted + 1) if meter.beats % d == 0)
+
+
+def tempo_in_meter(style: Style, meter: Meter, tempo_bpm: int) -> int:
+    """A tempo in the style's beats (those of its first meter) as beats of `meter`: the
+    same bar written with twice the beats (a reel in 4/4 rather than 2/2, as the corpus
+    writes a third of them) goes at the same pace, so twice the beats a minute. Meters of
+    another bar length are felt in their own beat at the style's tempo."""
+    first = Meter.parse(style.meters[0])
+    if meter.bar_ticks != first.bar_ticks:
+        return tempo_bpm
+    return round(tempo_bpm * meter.beats / first.beats)
 
 
 def get_style(style_id: str) -> Style:

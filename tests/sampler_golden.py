@@ -31,7 +31,7 @@ def golden_model(size: str) -> TuneLSTM:
 
 
 def golden_specs() -> list[TuneSpec]:
-    """Songs, dance parts, a bridge, chorale phrase holds, modal cadences."""
+    """Songs, dance parts, a bridge, chorale phrase holds, modal cadences, a pickup bar."""
     plain = (PartSpec(4, "full"), PartSpec(4, "half", contrast=True), PartSpec(4, "full"))
     return [
         TuneSpec("jig", Meter(6, 8), "major", plain, 2, (55, 84), 1),
@@ -42,6 +42,7 @@ def golden_specs() -> list[TuneSpec]:
                  (PartSpec(4, "half", phrase_bars=2), PartSpec(4, "full", phrase_bars=2)),
                  4, (55, 84), 5),
         TuneSpec("slip-jig", Meter(9, 8), "minor", plain, 3, (55, 84), 6),
+        TuneSpec("hornpipe", Meter(2, 2), "major", plain, 2, (55, 84), 7, pickup=True),
     ]
 
 

@@ -15,7 +15,7 @@ from composer.form import (
     plan_summary,
 )
 from composer.music import Meter
-from composer.styles import STYLES, Style
+from composer.styles import STYLES, Style, tempo_in_meter
 
 LENGTHS = (15, 30, 60, 120, 180, 300, None)
 
@@ -25,7 +25,7 @@ def _combos():
         low, high = style.tempo_range
         for meter in style.meters:
             for tempo in sorted({low, style.default_tempo, high}):
-                yield style, Meter.parse(meter), tempo
+                yield style, Meter.parse(meter), tempo_in_meter(style, Meter.parse(meter), tempo)
 
 
 COMBOS = list(_combos())

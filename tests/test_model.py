@@ -89,11 +89,15 @@ def test_a_song_may_lift_its_last_chorus_a_whole_step():
     assert not any(plan_song(SongRequest(style="lullaby", length_seconds=150), seed).lift_from
                    for seed in range(20))
 
-    plan = lifted[0]
-    assert plan.form.sections[plan.lift_from].kind == "Chorus"
-    assert all(s.kind != "Chorus" for s in plan.form.sections[plan.lift_from + 1:])
+    for plan in lifted:
+        assert plan.form.sections[plan.lift_from].kind == "Chorus"
+        assert all(s.kind != "Chorus" for s in plan.form.sections[plan.lift_from + 1:])
     model, grammar = default_model()
-    up, level = write_songs(model, grammar, [plan, replace(plan, lift_from=None)])
+    # a lift that would take the melody out of the instrument's range is skipped
+    songs = write_songs(model, grammar, lifted)
+    plan, up = next((p, s) for p, s in zip(lifted, songs, strict=True)
+                    if s.sections[p.lift_from].key_step)
+    (level,) = write_songs(model, grammar, [replace(plan, lift_from=None)])
     for k, (a, b) in enumerate(zip(up.sections, level.sections, strict=True)):
         if k < plan.lift_from:
             assert a.bars == b.bars and a.key_step == b.key_step == 0

@@ -84,3 +84,21 @@ def test_keys_are_drawn_where_the_instrument_plays_the_tune_in_its_register() ->
              for seed in range(40)}
     assert drawn <= set(playable_keys("major", get_instrument("trumpet"))) and len(drawn) > 2
     assert plan_song(SongRequest(style="march", key="F"), 1).key_name == "F"  # asked: kept
+
+
+@pytest.mark.parametrize("style_id,meter,other,ratio", [("reel", "2/2", "4/4", 2.0),
+                                                         ("strathspey", "4/4", "2/2", 0.5)])
+def test_the_same_bar_in_another_meter_goes_at_the_same_pace(style_id: str, meter: str,
+                                                             other: str, ratio: float) -> None:
+    """A reel is written in 2/2 or 4/4 (as the corpus has them): its bar lasts as long."""
+    from composer.compose import plan_song
+    from composer.request import SongRequest
+
+    for seed in range(5):
+        first = plan_song(SongRequest(style=style_id, meter=meter), seed)
+        written = plan_song(SongRequest(style=style_id, meter=other), seed)
+        assert written.tempo_bpm == round(first.tempo_bpm * ratio)
+        seconds = [p.meter.beats * 60 / p.tempo_bpm for p in (first, written)]
+        assert seconds[1] == pytest.approx(seconds[0], rel=0.02)
+    drawn = {plan_song(SongRequest(style=style_id), seed).meter.name for seed in range(30)}
+    assert drawn == {meter, other}
