@@ -30,7 +30,9 @@ class Style:
     # while the corpus's common-time marches are heard as marches: `isadei eval songs`).
     meter_weights: tuple[int, ...] = (1,)
     mode_weights: tuple[int, ...] = (1,)
-    phrase_bars: int = 0  # >0: every phrase of this many bars ends on a held note (chorale)
+    # >0: every phrase of this many bars ends on a held note (a chorale). Not an air: held
+    # every 4 bars, 0.65 of its two-bar phrases ended held against 0.16 in human airs.
+    phrase_bars: int = 0
     # Dance sets: how many times round each tune goes before the next one (a march's trio
     # follows its strains at once).
     rounds_per_tune: int = 2
@@ -71,11 +73,14 @@ STYLES: dict[str, Style] = {
               "cello", "celesta", False,
               modes=("major",),
               meter_weights=(50, 35, 15), mode_weights=(1,)),
+        # A waltz is a dance: two parts, each played twice, then the next waltz of the set,
+        # as the corpus's 1,110 waltzes go (as a song with verse and chorus, 0.81 of its
+        # 16-bar windows were told from human waltzes; as a dance, 0.60).
         Style("waltz", "a waltz: one-two-three, oom-pah-pah", ("3/4",),
-              (84, 180), 144, "song", 1, "violin", "waltz",
+              (84, 180), 144, "dance", 1, "violin", "waltz",
               "tuba", "accordion", False,
               modes=("major", "minor", "dorian"),
-              meter_weights=(1,), mode_weights=(85, 12, 3), lifts_last_chorus=True),
+              meter_weights=(1,), mode_weights=(85, 12, 3)),
         Style("march", "a march or quickstep, brisk and square", ("2/4", "6/8", "4/4"),
               (96, 126), 112, "dance", 2, "trumpet", "march",
               "tuba", "brass section", True,
@@ -110,7 +115,7 @@ STYLES: dict[str, Style] = {
               (50, 84), 66, "dance", 1, "flute", "arpeggio",
               "cello", "orchestral harp", False,
               modes=("minor", "major", "dorian", "mixolydian"),
-              meter_weights=(45, 25, 10, 20), mode_weights=(30, 55, 8, 7), phrase_bars=4),
+              meter_weights=(45, 25, 10, 20), mode_weights=(30, 55, 8, 7)),
         Style("chorale", "a four-part Bach-style chorale (hymn)", ("4/4", "3/4"),
               (56, 84), 72, "chorale", 4, "church organ", "chorale",
               "church organ", "church organ", False,
