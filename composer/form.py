@@ -7,7 +7,7 @@ chorus, "C" = bridge; dance parts "A", "B", ...) and plays the sections in order
 Three shapes, by `Style.form`:
 - "song":    Intro · Verse 1 · Chorus 1 · Verse 2 · Chorus 2 · Bridge · Chorus 3 · Coda
              (fewer pairs, no bridge, no intro/coda as the length shrinks; more pairs
-             as it grows).
+             as it grows). A ballad sings two verses before each chorus.
 - "dance":   Part A · Part A · Part B · Part B (the tune "played through" as
              many times as fits) · Coda. Past three rounds, players move on to a
              second tune, as in a session set: Part C · Part C · Part D · Part D ...
@@ -105,7 +105,7 @@ def plan_form(style: Style, meter: Meter, tempo_bpm: int, length_seconds: int | 
     target_bars = target / bar_seconds
 
     if style.form == "song":
-        candidates = _song_candidates(target_bars, bar_seconds)
+        candidates = _song_candidates(target_bars, bar_seconds, style.verses_per_chorus)
     elif style.form == "chorale":
         candidates = _round_candidates(target_bars, bar_seconds, "AAB", ((4, 8), (4, 4), (8, 8)),
                                        style.rounds_per_tune)
@@ -205,7 +205,9 @@ def _frame_cost(intro: int, coda: int, target_bars: float, bar_seconds: float) -
     return cost + 0.3 * (intro > 0) + 0.3 * (coda > 0)
 
 
-def _song_candidates(target_bars: float, bar_seconds: float):
+def _song_candidates(target_bars: float, bar_seconds: float, verses: int = 1):
+    """Songs: verses (`verses` of them before each chorus) and choruses in pairs, maybe a
+    bridge, the last chorus maybe sung again, an intro and a coda."""
     for phrase in (8, 4, 16):
         phrase_seconds = phrase * bar_seconds
         # Verses and choruses of ~16 s feel like phrases; 8 bars is the usual length.
@@ -215,7 +217,7 @@ def _song_candidates(target_bars: float, bar_seconds: float):
             _intros(phrase), CODA_BARS, (phrase, phrase // 2, 0), (0, 1)
         ):
             fixed = intro + coda + (bridge + phrase if bridge else 0) + encore * phrase
-            near = (target_bars - fixed) / (2 * phrase)
+            near = (target_bars - fixed) / ((verses + 1) * phrase)
             # pairs == 0 is the tiniest song: a verse alone.
             for pairs in sorted({max(0, math.floor(near)), max(0, math.ceil(near))}):
                 if (bridge and pairs < 2) or (encore and pairs < 1):
@@ -223,13 +225,13 @@ def _song_candidates(target_bars: float, bar_seconds: float):
                 cost = phrase_cost + _frame_cost(intro, coda, target_bars, bar_seconds)
                 cost += 0.5 * (pairs >= 2 and not bridge) + 0.15 * (0 < bridge < phrase)
                 cost += 0.8 * (pairs == 0) + 0.4 * encore
-                bars = fixed + 2 * pairs * phrase + (phrase if pairs == 0 else 0)
+                bars = fixed + (verses + 1) * pairs * phrase + (phrase if pairs == 0 else 0)
                 yield cost, bars, partial(_song_sections, intro, pairs, phrase, bridge, encore,
-                                          coda)
+                                          coda, verses)
 
 
 def _song_sections(intro: int, pairs: int, phrase: int, bridge: int, encore: int,
-                   coda: int) -> list[PlannedSection]:
+                   coda: int, verses: int = 1) -> list[PlannedSection]:
     sections = []
     if intro:
         sections.append(PlannedSection("Intro", "Intro", "intro", intro, 0, cadence="half",
@@ -237,9 +239,10 @@ def _song_sections(intro: int, pairs: int, phrase: int, bridge: int, encore: int
     if pairs == 0:
         sections.append(PlannedSection("Verse", "Verse 1", "A", phrase, 0))
     for i in range(pairs):
-        # The verse leads into the chorus; the chorus comes home.
-        sections.append(PlannedSection("Verse", f"Verse {i + 1}", "A", phrase, 0,
-                                       variation=min(i, MAX_VARIATION), cadence="half"))
+        # The verse leads into the chorus (or into the next verse); the chorus comes home.
+        for v in range(i * verses, (i + 1) * verses):
+            sections.append(PlannedSection("Verse", f"Verse {v + 1}", "A", phrase, 0,
+                                           variation=min(v, MAX_VARIATION), cadence="half"))
         sections.append(PlannedSection("Chorus", f"Chorus {i + 1}", "B", phrase, 0,
                                        variation=min(i, MAX_VARIATION), cadence="full"))
     choruses = pairs

@@ -172,3 +172,16 @@ def test_to_json_has_seconds_per_section() -> None:
     assert sum(s["seconds"] for s in data["sections"]) == pytest.approx(plan.seconds_total,
                                                                          abs=0.1)
     assert data["bars_total"] == plan.bars_total
+
+
+def test_a_ballad_sings_two_verses_before_each_chorus() -> None:
+    for length in (60, 120, 180):
+        plan = plan_form(STYLES["ballad"], Meter.parse("4/4"), 76, length)
+        kinds = [s.kind for s in plan.sections if s.kind in ("Verse", "Chorus")]
+        runs = "".join("V" if k == "Verse" else "C" for k in kinds).split("C")
+        assert runs[0] == "VV" and all(r in ("VV", "") for r in runs)
+        names = [s.name for s in plan.sections if s.kind == "Verse"]
+        assert names == [f"Verse {i + 1}" for i in range(len(names))]
+    folk = plan_form(STYLES["folk"], Meter.parse("4/4"), 104, 120)
+    kinds = "".join(s.kind[0] for s in folk.sections)
+    assert "V" in kinds and "VV" not in kinds  # other songs: a chorus after every verse
