@@ -82,9 +82,9 @@ class TuneSpec:
     # FREE id inside a body is one token the network writes (the chords under a melody).
     given: tuple[tuple[int, ...] | None, ...] = ()
     # The first part may open with a pickup bar (a rest, then the upbeat), as the corpus
-    # writes most tunes: the network then starts where it learned to, and its rhythm (a
-    # hornpipe's dotted swing) follows. The pickup bar lies outside the part's bars and
-    # leaves the tune (as_tune); a repeat is led in by the part's last bar instead.
+    # writes most tunes: the network then starts as it learned to, its phrases counted from
+    # the first full bar. The pickup bar lies outside the part's bars and leaves the tune
+    # (as_tune); a repeat is led in by the part's last bar instead.
     pickup: bool = False
 
     def given_bar(self, index: int) -> tuple[int, ...] | None:
@@ -385,7 +385,7 @@ def as_tune(tokens: list[int], spec: TuneSpec) -> Tune:
 
 def pickup_bars(tokens: list[int], spec: TuneSpec) -> int:
     """1 if the sampled sequence opens with a pickup bar (its first bar body), else 0."""
-    return len(bar_bodies(tokens)) - sum(part.bars for part in spec.parts)
+    return max(0, len(bar_bodies(tokens)) - sum(part.bars for part in spec.parts))
 
 
 @torch.inference_mode()
