@@ -591,7 +591,9 @@ def test_real_composer_end_to_end(tmp_path):
         assert is_mp3(audio.files["audio"].data) and audio["duration"] >= 10
         parsed = mido.MidiFile(file=io.BytesIO(midi.files["document"].data))
         assert "Melody" in {track.name for track in parsed.tracks}
-        assert "D minor" in audio["caption"] and "Form: Intro" in final_caption(api, audio)
+        form = next(line for line in final_caption(api, audio).splitlines()
+                    if line.startswith("Form: "))
+        assert "D minor" in audio["caption"] and "Part A" in form and "Part B" in form  # a dance
         assert sheet.files["photo"].data.startswith(b"\x89PNG")
         assert "Джига" in song(api, 2002)[0]["caption"]
 
