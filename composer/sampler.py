@@ -244,7 +244,7 @@ def _state_key(cursor: _Cursor) -> tuple | None:
         final = cursor.part_spec.cadence if last_bar and cursor.covers_cadence else None
         low = max(PITCH_LOW, spec.pitch_range[0])
         high = min(PITCH_HIGH, spec.pitch_range[1])
-        opens_part = cursor.bar_in_part == 1 and cursor.note_at == 0
+        opens_part = cursor.bar_in_part == 1 and _at_bar_start(cursor)
         rest_allowed = not opens_part or _may_open_with_pickup(cursor)
         return ("pitch", low, high, final, spec.mode, rest_allowed)
     return None
@@ -258,13 +258,17 @@ def _cadence_tones(cadence: str, mode: str) -> tuple[int, ...]:
     return FULL_CADENCE_TONES[PARENT_MODE[mode]] if cadence == "full" else HALF_CADENCE_TONES[mode]
 
 
+def _at_bar_start(cursor: _Cursor) -> bool:
+    """Whether the note being written (its length, or then its pitch) starts the bar."""
+    if cursor.phase == "dur":
+        return cursor.ticks_left == cursor.spec.meter.bar_ticks
+    return cursor.note_at == 0
+
+
 def _may_open_with_pickup(cursor: _Cursor) -> bool:
-    """At the take's first note (its length or its pitch being written), when its spec lets
-    it open with a pickup bar."""
-    bar_start = (cursor.ticks_left == cursor.spec.meter.bar_ticks if cursor.phase == "dur"
-                 else cursor.note_at == 0)
+    """At the take's first note, when its spec lets it open with a pickup bar."""
     return (cursor.spec.pickup and cursor.bars_total == 1 and cursor.part_spec.bars >= 4
-            and bar_start)
+            and _at_bar_start(cursor))
 
 
 def _pickup_padding(cursor: _Cursor) -> int:
@@ -275,7 +279,7 @@ def _pickup_padding(cursor: _Cursor) -> int:
     start moving: a dotted half opened half of the hornpipe parts. Notes longer than half
     the bar and a beat or less short of it open 0-2% of the corpus's parts without a pickup
     in 4/4, 2/2, 6/8 and 2/4 (8% in 3/4), and are padding in most tunes."""
-    opening = cursor.bar_in_part == 1 and cursor.ticks_left == cursor.spec.meter.bar_ticks
+    opening = cursor.bar_in_part == 1 and _at_bar_start(cursor)
     return cursor.spec.meter.beat_ticks if opening else 0
 
 
