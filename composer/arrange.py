@@ -32,6 +32,7 @@ from composer.song import Section, Song
 from composer.styles import Style, get_style
 
 PPQ = 480
+PPQ_EIGHTH = PPQ // 2  # an eighth note in output ticks (what swing and ornaments cut)
 SCALE = PPQ // TICKS_PER_QUARTER  # output ticks per composer tick
 DRUM_CHANNEL = 9  # GM percussion (channel 10 to humans)
 BASS_RANGE = (28, 55)  # E1..G3

@@ -15,14 +15,13 @@ from __future__ import annotations
 import random
 from dataclasses import replace
 
-from composer.arrange import PPQ, Arrangement, Note4
+from composer.arrange import PPQ, PPQ_EIGHTH, Arrangement, Note4
 from composer.styles import Style
 
 GRACE_MS = 35  # a grace note: a flick heard as articulation more than as a pitch
 # How often an eligible note is ornamented: the first time through a part, and on a repeat.
 ROLL_CHANCE = (0.3, 0.6)
 CUT_CHANCE = (0.4, 0.7)
-EIGHTH = PPQ // 2
 
 
 def ornament(arrangement: Arrangement, style: Style, seed: int) -> Arrangement:
@@ -33,7 +32,7 @@ def ornament(arrangement: Arrangement, style: Style, seed: int) -> Arrangement:
     notes = sorted(melody.notes)
     rng = random.Random(f"isadei/{seed}/ornaments")
     grace = max(1, round(GRACE_MS * PPQ * 1000 / arrangement.tempos[0][1]))
-    roll_span = (3 if arrangement.meter.is_compound else 2) * EIGHTH  # a beat, or a quarter
+    roll_span = (3 if arrangement.meter.is_compound else 2) * PPQ_EIGHTH  # a beat, or a quarter
     repeats = _repeated_sections(arrangement.markers, arrangement.music_end)
     scale = {pitch % 12 for _, _, pitch, _ in notes}
     out: list[Note4] = []
@@ -41,7 +40,7 @@ def ornament(arrangement: Arrangement, style: Style, seed: int) -> Arrangement:
         start, dur, pitch, _ = note
         again = int(any(a <= start < b for a, b in repeats))
         following = notes[i + 1][0] - start if i + 1 < len(notes) else dur
-        if following >= roll_span - EIGHTH // 4 and dur > 6 * grace \
+        if following >= roll_span - PPQ_EIGHTH // 4 and dur > 6 * grace \
                 and rng.random() < ROLL_CHANCE[again]:
             out += _roll(note, grace, _neighbour(pitch, scale, 1), _neighbour(pitch, scale, -1))
         elif i and notes[i - 1][2] == pitch and dur > 3 * grace \

@@ -12,10 +12,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from composer.arrange import PPQ, Arrangement, Note4
+from composer.arrange import PPQ, PPQ_EIGHTH, Arrangement, Note4
 from composer.styles import Style
 
-EIGHTH = PPQ // 2
 # Above this share of melody onsets on a beat's last sixteenth, the tune is written dotted
 # and played as written (a dotted hornpipe: 10-25% of its onsets sit there).
 DOTTED_ONSETS = 0.05
@@ -48,5 +47,8 @@ def _warp(tick: int, ratio: float) -> int:
     it, the second half squeezed into the rest; beats stay where they are."""
     beat, at = divmod(tick, PPQ)
     long = ratio * PPQ
-    inside = at * long / EIGHTH if at < EIGHTH else long + (at - EIGHTH) * (PPQ - long) / EIGHTH
+    if at < PPQ_EIGHTH:
+        inside = at * long / PPQ_EIGHTH
+    else:
+        inside = long + (at - PPQ_EIGHTH) * (PPQ - long) / PPQ_EIGHTH
     return beat * PPQ + round(inside)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from composer.arrange import PPQ, Arrangement, arrange
+from composer.arrange import PPQ, PPQ_EIGHTH, Arrangement, arrange
 from composer.styles import get_style
-from composer.swing import EIGHTH, swing
+from composer.swing import swing
 from tests.song_fixture import make_song
 
 
@@ -17,7 +17,7 @@ def _with_melody(arrangement: Arrangement, notes: list) -> Arrangement:
 
 def test_even_eighths_of_a_hornpipe_are_swung_in_every_track() -> None:
     song = make_song("hornpipe")
-    even = [(i * EIGHTH, EIGHTH, 60 + i % 5, 80) for i in range(32)]
+    even = [(i * PPQ_EIGHTH, PPQ_EIGHTH, 60 + i % 5, 80) for i in range(32)]
     written = _with_melody(arrange(song, song.seed), even)
     played = swing(written, get_style("hornpipe"))
     long = round(get_style("hornpipe").swing * PPQ)
@@ -27,7 +27,7 @@ def test_even_eighths_of_a_hornpipe_are_swung_in_every_track() -> None:
     for before, after in zip(written.tracks, played.tracks, strict=True):
         on_beat = sorted(n[0] for n in before.notes if n[0] % PPQ == 0)
         assert sorted(n[0] for n in after.notes if n[0] % PPQ == 0) == on_beat  # beats stay
-        offbeat = {n[0] for n in after.notes if n[0] % PPQ == EIGHTH}
+        offbeat = {n[0] for n in after.notes if n[0] % PPQ == PPQ_EIGHTH}
         assert not offbeat  # every off-beat eighth moved late, in the band too
 
 
