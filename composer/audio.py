@@ -1,8 +1,8 @@
-"""MIDI → PCM (FluidSynth, in this process) → mastered → MP3 and OGG/Opus (ffmpeg).
+"""MIDI → PCM (FluidSynth, in this process) → mastered → MP3 (LAME) and OGG/Opus (ffmpeg).
 
     synthesize: one synth per core, the song's notes shared between them (composer/synth.py)
     master:     trim, fade, gain to ~-14 LUFS, a look-ahead limiter at -1 dBFS (numpy)
-    encode:     the MP3 in frame-aligned parts, one ffmpeg per core (composer/encode.py)
+    encode:     the MP3 in frame-aligned parts, one LAME encoder per core (composer/encode.py)
 
 The system pieces (FluidSynth, a General MIDI SoundFont, ffmpeg) are checked up front, so a
 missing one is one clear error that says what to install, before any file is written.

@@ -36,7 +36,7 @@ def cover_jpeg(page_png: bytes, size: int = COVER_SIZE) -> bytes:
 
 
 def embed_cover(mp3: Path, jpeg: bytes) -> None:
-    """Add `jpeg` as the front cover to the MP3's ID3 tags, keeping the tags ffmpeg wrote.
+    """Add `jpeg` as the front cover to the MP3's ID3 tags, keeping the tags it was written with.
 
     The MP3 may already be on its way to a listener (render's on_audio): the tagged copy is
     written beside it and renamed over it, so a reader sees the old file or the new one.
@@ -54,4 +54,4 @@ def embed_cover(mp3: Path, jpeg: bytes) -> None:
         tags.delall("APIC")
         tags.add(APIC(encoding=3, mime="image/jpeg", type=PictureType.COVER_FRONT,
                       desc="Cover", data=jpeg))
-        tags.save(tmp, v2_version=3)  # ID3v2.3, as ffmpeg wrote it: what most players read
+        tags.save(tmp, v2_version=3)  # ID3v2.3, as composer.encode writes it

@@ -1,7 +1,9 @@
-"""Mastered PCM → MP3 (and OGG/Opus) with ffmpeg, the MP3 in parts on all cores at once.
+"""Mastered PCM → MP3 (LAME in this process, composer/lame.py) and OGG/Opus (ffmpeg), the MP3
+in parts on all cores at once.
 
 MP3 encoding takes as long as synthesis, so the song is cut into parts at MP3 frame edges
-(1,152 samples), each part encoded by its own ffmpeg, and the frames joined. Joined frames
+(1,152 samples), each part encoded by its own LAME encoder on its own thread, and the
+frames joined. Joined frames
 decode as one encode of the whole would (measured: bit-identical around the joins; LAME's
 slow-moving adaptations can make later frames differ at the level of coding noise) because
   - each part after the first starts PREROLL frames early, so LAME's filterbank and
@@ -10,6 +12,8 @@ slow-moving adaptations can make later frames differ at the level of coding nois
   - the bit reservoir is off, so no frame borrows bytes from a frame of another part;
   - there is no Xing/Info frame (it would count one part's frames only): constant 192 kb/s,
     so players compute the duration from the size.
+The ID3v2.3 tags (title, artist, album, genre) go in front of the joined frames. Without
+libmp3lame in this process, each part is encoded by an ffmpeg process (the same LAME).
 """
 
 from __future__ import annotations
@@ -20,10 +24,12 @@ from pathlib import Path
 
 import numpy as np
 
+from composer import lame
 from composer.midi import staged
 
 SAMPLE_RATE = 44100
-MP3_BITRATE = "192k"
+MP3_KBPS = 192
+LAME_QUALITY = 7  # LAME's -q 7 (its "fast" setting): ~2x faster than the default 3
 OPUS_BITRATE = "96k"
 FRAME = 1152  # samples per MPEG-1 layer III frame
 PREROLL = 8  # frames encoded before a part's first kept frame
@@ -33,10 +39,10 @@ BITRATES_KBPS = (0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 32
 
 def write_mp3(pcm: np.ndarray, path: Path, tags: dict[str, str], parts: int = 2) -> None:
     """(n, 2) float32 → a constant-bit-rate MP3 with ID3v2.3 tags, written atomically."""
+    from mutagen.easyid3 import EasyID3
+
     cuts = frame_cuts(len(pcm), parts)
     count = len(cuts) - 1
-    tag_args = ["-id3v2_version", "3"] + [a for k, v in tags.items() for a in ("-metadata",
-                                                                            f"{k}={v}")]
     jobs = []
     with ThreadPoolExecutor(count) as pool:
         for k in range(count):
@@ -44,19 +50,29 @@ def write_mp3(pcm: np.ndarray, path: Path, tags: dict[str, str], parts: int = 2)
             lead = min(PREROLL, first)  # frames encoded only to settle the encoder
             tail = 0 if k == count - 1 else PREROLL  # the end of a stream is flushed oddly
             part = pcm[(first - lead) * FRAME: (last + tail) * FRAME]
-            args = tag_args if k == 0 else ["-id3v2_version", "0"]
-            jobs.append((lead, last - first if tail else None,
-                         pool.submit(_lame, part, args)))
+            jobs.append((lead, last - first if tail else None, pool.submit(_mp3, part)))
         chunks = []
-        for k, (lead, keep, job) in enumerate(jobs):
+        for lead, keep, job in jobs:
             data = job.result()
-            header, spans = mp3_frames(data)
-            if k == 0:
-                chunks.append(data[:header])
+            _, spans = mp3_frames(data)
             kept = spans[lead:] if keep is None else spans[lead: lead + keep]
             chunks.append(data[kept[0][0]: kept[-1][0] + kept[-1][1]] if kept else b"")
     with staged(path) as tmp:
         tmp.write_bytes(b"".join(chunks))
+        if tags:
+            id3 = EasyID3()
+            for key, value in tags.items():  # title, artist, album, genre
+                id3[key] = value
+            id3.save(tmp, v2_version=3)  # ID3v2.3: what most players read
+
+
+def _mp3(pcm: np.ndarray) -> bytes:
+    """One part's MP3 frames: LAME in this process, else an ffmpeg process."""
+    if lame.available():
+        return lame.encode_mp3(pcm, SAMPLE_RATE, MP3_KBPS, LAME_QUALITY)
+    return _ffmpeg(pcm, ["-c:a", "libmp3lame", "-b:a", f"{MP3_KBPS}k", "-compression_level",
+                         str(LAME_QUALITY), "-reservoir", "0", "-write_xing", "0",
+                         "-id3v2_version", "0", "-f", "mp3"])
 
 
 def frame_cuts(samples: int, parts: int) -> list[int]:
@@ -72,11 +88,6 @@ def write_ogg(pcm: np.ndarray, path: Path) -> None:
                          "-f", "ogg"])
     with staged(path) as tmp:
         tmp.write_bytes(data)
-
-
-def _lame(pcm: np.ndarray, extra: list[str]) -> bytes:
-    return _ffmpeg(pcm, ["-c:a", "libmp3lame", "-b:a", MP3_BITRATE, "-compression_level", "7",
-                         "-reservoir", "0", "-write_xing", "0", *extra, "-f", "mp3"])
 
 
 def _ffmpeg(pcm: np.ndarray, output: list[str]) -> bytes:

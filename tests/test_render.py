@@ -273,7 +273,7 @@ def test_default_formats_and_cover_art_in_the_mp3(tmp_path: Path) -> None:
     pictures = ID3(rendered.mp3).getall("APIC")
     assert len(pictures) == 1 and pictures[0].mime == "image/jpeg"
     assert pictures[0].data == rendered.cover.read_bytes()
-    assert audio_tags(rendered.mp3)["title"] == song.title  # ffmpeg's tags are kept
+    assert audio_tags(rendered.mp3)["title"] == song.title  # the encoder's tags are kept
     assert probe_seconds(rendered.mp3) == pytest.approx(rendered.duration_seconds, abs=0.1)
     timings = SongRecord.load(rendered.json).timings
     assert timings["to_mp3"] < timings["render"] and timings["pdf"] > 0

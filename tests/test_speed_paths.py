@@ -16,7 +16,7 @@ import torch
 
 import composer.audio as audio
 import composer.render as render_module
-from composer import encode, synth
+from composer import encode, lame, synth
 from composer.arrange import arrange, humanise
 from composer.midi import to_midi_file
 from composer.model import LeanStep, ModelConfig, TuneLSTM
@@ -33,12 +33,15 @@ def test_lean_sampler_gives_the_reference_tokens() -> None:
 
 
 @pytest.mark.parametrize("config", [ModelConfig(), ModelConfig(n_embd=16, n_hidden=32, n_layer=1)])
-def test_lean_step_matches_the_reference_step(config: ModelConfig) -> None:
+@pytest.mark.parametrize("batch", [1, 2, 5])  # a plain product; MKL-packed; packed, padded
+def test_lean_step_matches_the_reference_step(config: ModelConfig, batch: int) -> None:
     torch.manual_seed(1)
     model = TuneLSTM(config).eval()
-    batch, steps = 5, 30
+    steps = 30
     ids = torch.randint(0, config.vocab_size, (batch, steps))
     step = LeanStep(model, batch)
+    if torch.backends.mkl.is_available():  # this machine's torch: the packed path is taken
+        assert (step.head.packed is not None) == (batch >= 2)
     with torch.inference_mode():
         reference, state = [], None
         for t in range(steps):
@@ -140,7 +143,13 @@ def test_parts_join_without_seams(played) -> None:
 
 
 @needs_audio
-def test_mp3_parts_decode_like_one_encode(played, tmp_path: Path) -> None:
+@pytest.mark.parametrize("in_process", [True, False])  # LAME here; an ffmpeg process per part
+def test_mp3_parts_decode_like_one_encode(played, tmp_path: Path, in_process: bool,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    if in_process:
+        assert lame.available()  # libmp3lame comes with ffmpeg
+    else:
+        monkeypatch.setattr(lame, "available", lambda: False)
     midi, _, music_seconds = played
     pcm = audio.master(synth.render_midi(midi, audio.check_system()), music_seconds).pcm
     encode.write_mp3(pcm, tmp_path / "one.mp3", {}, parts=1)
