@@ -93,7 +93,11 @@ class TuneSpec:
 
 @dataclass(frozen=True)
 class SamplingOptions:
-    temperature: float = 1.0
+    # A little above 1: at 1.0 the network's favourite moves come too often (eighth notes
+    # 0.65 against 0.58 in human tunes, too few whole steps down). At 1.1 human vs generated
+    # went 0.64 / 0.64 / 0.65 -> 0.61 / 0.61 / 0.60 on three seeds, style recognised the
+    # same (0.87 / 0.88 / 0.87 -> 0.87 / 0.86 / 0.86); at 1.2 it was 0.65 again.
+    temperature: float = 1.1
     top_p: float = 0.95
     # Added to the COPY logits: an LSTM under-repeats bars compared with people (it
     # hedges between repeating and not); a nudge brings the rate back towards human tunes.

@@ -184,8 +184,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--n", type=int, default=8)
     p.add_argument("--out", default="samples")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--temperature", type=float, default=1.0)
-    p.add_argument("--top-p", type=float, default=0.95)
+    p.add_argument("--temperature", type=float, default=None, help="default: the product's")
+    p.add_argument("--top-p", type=float, default=None, help="default: the product's")
     p.add_argument("--bars", type=int, default=16)
     p.set_defaults(func=cmd_sample)
 

@@ -34,13 +34,16 @@ def tune_as_song(tune: Tune, request: SongRequest, seed: int, key_name: str, tem
                 tempo_bpm=tempo, instrument=instrument, seed=seed, sections=sections)
 
 
-def sample_to_midi(style: str, n: int, out_dir: Path, seed: int = 0, temperature: float = 1.0,
-                   top_p: float = 0.95, bars: int = 8) -> list[Path]:
-    """Sample n tunes of a style in one batch and write one MIDI file each."""
+def sample_to_midi(style: str, n: int, out_dir: Path, seed: int = 0,
+                   temperature: float | None = None, top_p: float | None = None,
+                   bars: int = 8) -> list[Path]:
+    """Sample n tunes of a style in one batch and write one MIDI file each (temperature and
+    top-p: the product's unless given)."""
     get_style(style)  # a clear error for an unknown style
     if not 1 <= n <= 1000 or not 1 <= bars <= 64:
         raise ValueError("choose 1..1000 tunes of 1..64 bars a part")
-    options = SamplingOptions(temperature=temperature, top_p=top_p)
+    given = {"temperature": temperature, "top_p": top_p}
+    options = replace(SamplingOptions(), **{k: v for k, v in given.items() if v is not None})
     model, grammar = default_model()
     request = SongRequest(style=style)
     plans = [plan_song(request, seed + i) for i in range(n)]

@@ -410,8 +410,9 @@ def _merged(notes: list[Note]) -> list[Note]:
     return out
 
 
-def form_checks(delivered: list[Delivered], workdir: Path | None = None) -> dict:
-    """Markers at every section start, length near the request, same seed -> same song."""
+def form_checks(delivered: list[Delivered], workdir: Path | None = None, options=None) -> dict:
+    """Markers at every section start, length near the request, same seed -> same song
+    (composed again with the same sampling `options`)."""
     from composer.compose import compose
 
     per_style: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
@@ -431,8 +432,8 @@ def form_checks(delivered: list[Delivered], workdir: Path | None = None) -> dict
         row["midi_bars_as_composed"].append(float(np.mean(exact)) if exact else 0.0)
     first = delivered[0]
     with tempfile.TemporaryDirectory(dir=workdir) as tmp:
-        again = [deliver(compose(first.song.request, first.song.seed), first.target_seconds,
-                         Path(tmp) / str(k)) for k in range(2)]
+        again = [deliver(compose(first.song.request, first.song.seed, options),
+                         first.target_seconds, Path(tmp) / str(k)) for k in range(2)]
     summary = {s: {k: round(float(np.mean(v)), 4) for k, v in row.items()}
                for s, row in sorted(per_style.items())}
     overall = {k: round(float(np.mean([v for row in per_style.values() for v in row[k]])), 4)
@@ -480,7 +481,7 @@ def evaluate_songs(per_style: int = 12, seed: int = 0, out: Path = DEFAULT_OUT,
     all_held_out = [t for ts in held_out.values() for t in ts]
     result["copying"] = copying(delivered, corpus, train, all_held_out)
     laps.lap("statistics and copying")
-    result["form"] = form_checks(delivered)
+    result["form"] = form_checks(delivered, options=options)
     laps.lap("form")
     result["seconds"] = round(time.perf_counter() - started, 1)
 
