@@ -162,7 +162,7 @@ class _LeanWeights:
             return None
         if rows not in self.packings:
             if len(self.packings) >= PACKINGS_KEPT:  # ~26 MB each: keep the latest few
-                del self.packings[next(iter(self.packings))]
+                self.packings.pop(next(iter(self.packings)), None)
             self.packings[rows] = [
                 (t, torch.ops.mkl._mkl_reorder_linear_weight(t, rows))
                 for t in (w.t().contiguous() for w in (*self.weights, self.head_w))]

@@ -59,10 +59,10 @@ def given_specs(specs: list[TuneSpec], firsts: list[list[int]]) -> list[TuneSpec
     return out
 
 
-# "default": the sampler's defaults when the fixture was made (temperature 1.0 then).
-OPTIONS = {"default": SamplingOptions(temperature=1.0, top_p=0.95),
-           "hot": SamplingOptions(temperature=1.4, top_p=1.0),
-           "cool": SamplingOptions(temperature=0.8, top_p=0.8)}
+# "default": the sampler's defaults when the fixture was made (temperature 1.0, COPY +0.85).
+OPTIONS = {"default": SamplingOptions(temperature=1.0, top_p=0.95, copy_bias=0.85),
+           "hot": SamplingOptions(temperature=1.4, top_p=1.0, copy_bias=0.85),
+           "cool": SamplingOptions(temperature=0.8, top_p=0.8, copy_bias=0.85)}
 
 
 def run(sample=sample_tokens) -> dict:
