@@ -3,9 +3,9 @@ in parts on all cores at once.
 
 MP3 encoding takes as long as synthesis, so the song is cut into parts at MP3 frame edges
 (1,152 samples), each part encoded by its own LAME encoder on its own thread, and the
-frames joined. Joined frames
-decode as one encode of the whole would (measured: bit-identical around the joins; LAME's
-slow-moving adaptations can make later frames differ at the level of coding noise) because
+frames joined. Joined frames decode as one encode of the whole would (measured:
+bit-identical around the joins; LAME's slow-moving adaptations can make later frames differ
+at the level of coding noise) because
   - each part after the first starts PREROLL frames early, so LAME's filterbank and
     psychoacoustic state have settled by the first frame kept;
   - every part is cut on the same frame grid (cuts and pre-roll are whole frames);

@@ -101,11 +101,11 @@ class SamplingOptions:
     top_p: float = 0.95
     # Added to the COPY logits: an LSTM under-repeats bars compared with people (it
     # hedges between repeating and not); a nudge brings the rate back towards human tunes.
-    # Chosen so songs repeat bars about as often as human tunes do: 0.85 at temperature 1.0;
-    # at 1.1 the network copies less (bar repetition 0.41, human 0.47, the lullaby below the
-    # human spread), and at 1.1 here it is 0.43, every style inside the spread, human vs
-    # generated 0.61 / 0.61 / 0.60 -> 0.58 / 0.60 / 0.61 (boosted trees 0.68 / 0.67 / 0.70
-    # -> 0.64 / 0.66 / 0.68); at 1.3, 0.60 (trees 0.69).
+    # Chosen so songs repeat bars about as often as human tunes do: 0.85 at temperature 1.0.
+    # At temperature 1.1 the network copies less (bar repetition 0.41, human 0.47, the
+    # lullaby below the human spread); with +1.1 here it is 0.43, every style inside the
+    # spread, and human vs generated went 0.61 / 0.61 / 0.60 -> 0.58 / 0.60 / 0.61 (boosted
+    # trees 0.68 / 0.67 / 0.70 -> 0.64 / 0.66 / 0.68); +1.3 gave 0.60 (trees 0.69).
     copy_bias: float = 1.1
     # Style guidance: the logits move away from what the same network predicts for the same
     # tune under a plain folk heading, by this factor (0: off). The network learned the rare
