@@ -131,7 +131,8 @@ class _Product:
     def __init__(self, weight: torch.Tensor, bias: torch.Tensor | None, rows: int,
                  packed: tuple[torch.Tensor, torch.Tensor] | None = None) -> None:
         self.weight, self.bias, self.rows, self.packed = weight, bias, rows, packed
-        self.out = torch.empty((rows, weight.size(1)), device=weight.device, dtype=weight.dtype)
+        self.out = None if packed is not None else torch.empty(  # MKL's product allocates its own
+            (rows, weight.size(1)), device=weight.device, dtype=weight.dtype)
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         if self.packed is not None:
