@@ -16,7 +16,8 @@ import torch
 from safetensors.torch import load_file, save_file
 from torch import nn
 
-from composer.tokens import VOCAB
+from composer.styles import STYLES
+from composer.tokens import INDEX, VOCAB
 
 WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights"
 # ISADEI_WEIGHTS points at another checkpoint (a test model, a newer run).
@@ -30,9 +31,38 @@ class ModelConfig:
     n_hidden: int = 384  # 3x384: a sampling step costs ~1 ms at batch 1 (LeanStep)
     n_layer: int = 3
     dropout: float = 0.2
+    # True: the tune's style is also added to every token's input once its STYLE token is
+    # read, not only given as a heading that may fade over hundreds of steps. Tried in wave
+    # 7 (weights/TRAINING_NOTES.md): raw 4/4 marches wrote more march rhythm and the held-out
+    # loss fell, but songs as delivered were told from human ones more often, so the shipped
+    # weights (and checkpoints written before the field) have none.
+    style_every_step: bool = False
 
 
-State = tuple[torch.Tensor, torch.Tensor]
+# LSTM (h, c) and the style number in force per row (None: a model without style input).
+State = tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]
+
+
+def _style_numbers() -> torch.Tensor:
+    """Per token id: 1 + the style's place in the catalogue for a STYLE token, else 0."""
+    numbers = torch.zeros(len(VOCAB), dtype=torch.long)
+    for k, style in enumerate(STYLES):
+        numbers[INDEX[f"STYLE:{style}"]] = k + 1
+    return numbers
+
+
+STYLE_NUMBER = _style_numbers()
+
+
+def styles_so_far(ids: torch.Tensor, before: torch.Tensor | None = None) -> torch.Tensor:
+    """(batch, time) -> the style number in force at each token: that of the latest STYLE
+    token read, this one included; before the first, `before` (the one carried in, else 0)."""
+    numbers = STYLE_NUMBER.to(ids.device)[ids]
+    places = torch.arange(ids.size(1), device=ids.device).expand_as(ids)
+    latest = torch.where(numbers > 0, places, -1).cummax(dim=1).values
+    found = numbers.gather(1, latest.clamp(min=0))
+    carried = before[:, None] if before is not None else torch.zeros_like(found)
+    return torch.where(latest >= 0, found, carried)
 
 
 class TuneLSTM(nn.Module):
@@ -46,12 +76,22 @@ class TuneLSTM(nn.Module):
             dropout=config.dropout if config.n_layer > 1 else 0.0, batch_first=True,
         )
         self.head = nn.Linear(config.n_hidden, config.vocab_size)
+        self.style_embed = None
+        if config.style_every_step:  # row 0: no style read yet; starts at zero (a warm start
+            # from a model without it begins as that model)
+            self.style_embed = nn.Embedding(len(STYLES) + 1, config.n_embd, padding_idx=0)
+            nn.init.zeros_(self.style_embed.weight)
 
     def forward(self, ids: torch.Tensor, state: State | None = None) -> tuple[torch.Tensor, State]:
         """ids (batch, time) -> logits (batch, time, vocab), new state."""
-        x = self.drop(self.embed(ids))
-        out, state = self.lstm(x, state)
-        return self.head(self.drop(out)), state
+        hc, style = (state[:2], state[2]) if state is not None else (None, None)
+        x = self.embed(ids)
+        if self.style_embed is not None:
+            styles = styles_so_far(ids, style)
+            x = x + self.style_embed(styles)
+            style = styles[:, -1]
+        out, hc = self.lstm(self.drop(x), hc)
+        return self.head(self.drop(out)), (*hc, style)
 
     def num_parameters(self) -> int:
         return sum(p.numel() for p in self.parameters())
@@ -72,6 +112,7 @@ class LeanStep:
     def __init__(self, model: TuneLSTM, batch: int) -> None:
         w = _lean_weights(model)
         self.n_hidden, self.table, self.batch = w.n_hidden, w.table, batch
+        self.style_table = w.style_table
         like = {"device": w.table.device, "dtype": w.table.dtype}
         rows = _product_rows(batch, w.table.device)
         packed = w.packed(rows)
@@ -85,9 +126,11 @@ class LeanStep:
         self.top = torch.zeros((rows, w.n_hidden), **like)
         self.tmp = torch.empty((rows, w.n_hidden), **like)
         self.ids = torch.zeros(rows, dtype=torch.long, device=w.table.device)
+        self.style = torch.zeros(rows, dtype=torch.long, device=w.table.device)
+        self.style_number = STYLE_NUMBER.to(w.table.device)
 
     def reset(self) -> None:
-        for tensor in (*self.xh, *self.c, self.top):
+        for tensor in (*self.xh, *self.c, self.top, self.style):
             tensor.zero_()
 
     def __call__(self, ids: torch.Tensor) -> torch.Tensor:
@@ -99,6 +142,10 @@ class LeanStep:
             gates = layer(xh)
             if k == 0:
                 gates.add_(self.table[self.ids])
+                if self.style_table is not None:  # the style in force (see styles_so_far)
+                    numbers = self.style_number[self.ids]
+                    torch.where(numbers > 0, numbers, self.style, out=self.style)
+                    gates.add_(self.style_table[self.style])
             gates[:, :3 * n].sigmoid_()
             gates[:, 3 * n:].tanh_()
             c.mul_(gates[:, n:2 * n]).addcmul_(gates[:, :n], gates[:, 3 * n:])  # f*c + i*g
@@ -147,6 +194,7 @@ class _Product:
 class _LeanWeights:
     n_hidden: int
     table: torch.Tensor  # (vocab, 4H): embedding x W_ih of layer 0, plus its biases
+    style_table: torch.Tensor | None  # (styles + 1, 4H): style embedding x W_ih of layer 0
     weights: list[torch.Tensor]  # layer 0: W_hh (H, 4H); later layers: [W_ih; W_hh] (2H, 4H)
     biases: list[torch.Tensor | None]  # layer 0: None (in the table); later layers: (4H,)
     head_w: torch.Tensor
@@ -184,20 +232,22 @@ def _lean_weights(model: TuneLSTM) -> _LeanWeights:
     lstm, n = model.lstm, model.config.n_hidden
     order = torch.cat([torch.arange(0, 2 * n), torch.arange(3 * n, 4 * n),
                        torch.arange(2 * n, 3 * n)]).to(model.head.weight.device)  # ifgo -> ifog
-    table, layer_weights, biases = None, [], []
+    table, style_table, layer_weights, biases = None, None, [], []
     for k in range(model.config.n_layer):
         ih = getattr(lstm, f"weight_ih_l{k}")[order]
         b = (getattr(lstm, f"bias_ih_l{k}") + getattr(lstm, f"bias_hh_l{k}"))[order]
         hh = getattr(lstm, f"weight_hh_l{k}")[order]
         if k == 0:  # token -> layer-0 input gates: looked up instead of multiplied
             table = torch.addmm(b, model.embed.weight, ih.t())
+            style_table = (None if model.style_embed is None
+                           else (model.style_embed.weight @ ih.t()).contiguous())
             layer_weights.append(hh.t().contiguous())
             biases.append(None)
         else:
             layer_weights.append(torch.cat([ih, hh], dim=1).t().contiguous())
             biases.append(b.contiguous())
-    weights = _LeanWeights(n, table, layer_weights, biases, model.head.weight.t().contiguous(),
-                           model.head.bias.clone(), signature)
+    weights = _LeanWeights(n, table, style_table, layer_weights, biases,
+                           model.head.weight.t().contiguous(), model.head.bias.clone(), signature)
     _LEAN_CACHE[model] = weights
     return weights
 

@@ -1,19 +1,27 @@
 """The shipped weights load and compose on a CPU; training learns; bad checkpoints are
 refused with a clear error."""
 
+import json
+from pathlib import Path
+
 import pytest
 import torch
+from safetensors.torch import load_file, save_file
 
 from composer.compose import compose, default_model
 from composer.model import (
     DEFAULT_WEIGHTS,
+    STYLE_NUMBER,
     CheckpointError,
     ModelConfig,
     TuneLSTM,
     load_model,
+    read_metadata,
     save_model,
+    styles_so_far,
 )
 from composer.request import SongRequest
+from composer.tokens import INDEX
 from composer.training.train import TrainConfig, train
 
 
@@ -36,11 +44,15 @@ def test_same_request_and_seed_give_the_same_song():
 
 
 def test_tiny_training_run_lowers_the_loss(tmp_path):
-    summary = train(TrainConfig(out_dir=tmp_path, resume=False).tiny())
+    config = TrainConfig(out_dir=tmp_path, resume=False, model=ModelConfig(style_every_step=True))
+    summary = train(config.tiny())
     history = torch.load(tmp_path / "tiny-lstm.ckpt.pt", weights_only=False)["history"]
     assert history[-1]["valid"] < history[0]["valid"] - 0.3
     assert summary["best_valid_loss"] == min(h["valid"] for h in history)
-    assert load_model(tmp_path / "tiny-lstm.safetensors").config.n_hidden == 64
+    trained = load_model(tmp_path / "tiny-lstm.safetensors")
+    assert trained.config.n_hidden == 64
+    styles = trained.style_embed.weight  # the style input starts at zero and learns
+    assert styles[0].abs().max() == 0 and styles[1:].abs().max() > 0.05
     assert (tmp_path / "tiny-lstm-loss.png").stat().st_size > 1000
 
 
@@ -144,3 +156,24 @@ def test_the_band_plays_the_melody_where_the_composer_put_it(style, seed, length
     written = [n.pitch for bar in song.bars for n in bar.notes if n.pitch is not None]
     played = [p for _, _, p, _ in sorted(arrange(song, seed).track("Melody").notes)]
     assert played == written
+
+
+def test_a_style_holds_from_its_token_on_and_is_carried_across_calls() -> None:
+    folk, march, bar = INDEX["STYLE:folk"], INDEX["STYLE:march"], INDEX["BAR"]
+    ids = torch.tensor([[INDEX["BOS"], march, bar, bar, folk, bar]])
+    numbers = styles_so_far(ids)
+    assert numbers.tolist() == [[0] + [STYLE_NUMBER[march]] * 3 + [STYLE_NUMBER[folk]] * 2]
+    # fed one token a call, the style read earlier is carried in the state
+    assert styles_so_far(ids[:, 5:], numbers[:, 4]).tolist() == [[STYLE_NUMBER[folk]]]
+    assert styles_so_far(ids[:, :1]).tolist() == [[0]]
+
+
+def test_weights_from_before_the_style_input_load_without_it(tmp_path: Path) -> None:
+    old = TuneLSTM(ModelConfig(n_embd=16, n_hidden=32, n_layer=1))
+    path = tmp_path / "old.safetensors"
+    save_model(old, path)
+    meta = read_metadata(path)
+    del meta["config"]["style_every_step"]  # as wave 3 wrote it
+    save_file(load_file(str(path)), str(path),
+              metadata={k: json.dumps(v) for k, v in meta.items()})
+    assert load_model(path).style_embed is None

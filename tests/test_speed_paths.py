@@ -21,6 +21,7 @@ from composer.arrange import arrange, humanise
 from composer.midi import to_midi_file
 from composer.model import LeanStep, ModelConfig, TuneLSTM
 from composer.sampler import sample_tokens
+from composer.tokens import INDEX
 from tests import sampler_golden
 from tests.song_fixture import make_song
 from tests.test_render import system_ready
@@ -32,13 +33,18 @@ def test_lean_sampler_gives_the_reference_tokens() -> None:
     assert sampler_golden.run(sample_tokens) == golden
 
 
-@pytest.mark.parametrize("config", [ModelConfig(), ModelConfig(n_embd=16, n_hidden=32, n_layer=1)])
+@pytest.mark.parametrize("config", [ModelConfig(), ModelConfig(style_every_step=True),
+                                    ModelConfig(n_embd=16, n_hidden=32, n_layer=1)])
 @pytest.mark.parametrize("batch", [1, 2, 5])  # a plain product; MKL-packed; packed, padded
 def test_lean_step_matches_the_reference_step(config: ModelConfig, batch: int) -> None:
     torch.manual_seed(1)
     model = TuneLSTM(config).eval()
     steps = 30
     ids = torch.randint(0, config.vocab_size, (batch, steps))
+    if model.style_embed is not None:  # a style input that counts, read mid-sequence
+        torch.nn.init.normal_(model.style_embed.weight[1:])
+        ids[:, 3] = torch.tensor([INDEX["STYLE:reel"], INDEX["STYLE:march"]] * 3)[:batch]
+        ids[:, 20] = INDEX["STYLE:folk"]
     step = LeanStep(model, batch)
     if torch.backends.mkl.is_available():  # this machine's torch: the packed path is taken
         assert (step.head.packed is not None) == (batch >= 2)

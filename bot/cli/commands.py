@@ -62,10 +62,12 @@ def cmd_corpus(args: argparse.Namespace) -> None:
 
 
 def cmd_train(args: argparse.Namespace) -> None:
+    from composer.model import ModelConfig
     from composer.training.train import TrainConfig, train
 
     config = TrainConfig(
         out_dir=Path(args.out),
+        model=ModelConfig(style_every_step=args.style_input),
         max_minutes=args.minutes,
         device=args.device,
         seed=args.seed,
@@ -177,6 +179,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tiny", action="store_true", help="a minutes-long smoke run")
     p.add_argument("--init-from", help="warm start from these weights (matched by token name)")
     p.add_argument("--lr", type=float, default=2e-3, help="peak learning rate")
+    p.add_argument("--style-input", action="store_true",
+                   help="the style at every step, not only as a heading (tried in wave 7)")
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("sample", help="sample tunes from the model as MIDI files")

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from composer.data import STATS_PATH
 from composer.model import DEFAULT_WEIGHTS, read_metadata
+from composer.styles import STYLES
 
 
 def _table(rows: list[tuple[str, object]], header: tuple[str, str]) -> str:
@@ -36,8 +37,11 @@ def model_card(weights: Path = DEFAULT_WEIGHTS, metrics_md: Path | None = None) 
     h, e = config["n_hidden"], config["n_embd"]
     layers, vocab = config["n_layer"], config["vocab_size"]
     # embedding + LSTM layers (4 gates: input and hidden weights, two biases) + output head
+    styles_in = config.get("style_every_step", False)  # a style embedding row per style + none
     parameters = (vocab * e + sum(4 * h * ((e if i == 0 else h) + h + 2) for i in range(layers))
-                  + h * vocab + vocab)
+                  + h * vocab + vocab + (len(STYLES) + 1) * e * styles_in)
+    style_input = (" The tune's style is also added to every token's input, from its STYLE token"
+                   " on: a heading read once fades over hundreds of steps." if styles_in else "")
     return f"""# Isadei LSTM: model card
 
 `{weights.name}` ({size_mb:.1f} MB, safetensors) is a {layers}-layer LSTM language model
@@ -45,7 +49,7 @@ def model_card(weights: Path = DEFAULT_WEIGHTS, metrics_md: Path | None = None) 
 style/meter/mode/part conditioning tokens, bar lines, bar copies, chord symbols relative
 to the key, durations on a 12-ticks-per-quarter grid that holds triplets, key-normalised
 pitches). It writes melody and chords together, one bar at a time: the bar's chords
-first, then its notes.
+first, then its notes.{style_input}
 
 ## Data
 
@@ -72,6 +76,9 @@ Split by tune (a stable hash of the tune id, composer.training.corpus.split_of),
     ('learning rate', f"{training['lr']} (AdamW, warm-up then cosine)"),
     ('max tokens per tune', training['max_len']), ('seed', training['seed']),
     ('rare styles repeated up to', f"{training.get('style_floor', 0)} tunes per epoch"),
+    ('style input at every step',
+     f"yes, learning at {training.get('style_lr_scale', 1):g}x the rate" if styles_in
+     else "no (the heading only)"),
     ('warm start from', training.get('init_from') or 'nothing (fresh)'),
     ('steps', training['steps']),
     ('best validation loss', f"{training['best_valid_loss']:.4f} nats/token"),
