@@ -119,6 +119,11 @@ class SamplingOptions:
         if not 0.0 < self.top_p <= 1.0:
             raise ValueError(f"top_p {self.top_p} is outside (0, 1]")
 
+    @classmethod
+    def trying(cls, **given: float | None) -> SamplingOptions:
+        """The product's options with these in their place (None: keep the product's)."""
+        return cls(**{name: value for name, value in given.items() if value is not None})
+
 
 @dataclass
 class _Cursor:

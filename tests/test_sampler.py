@@ -205,3 +205,10 @@ def test_style_guidance_moves_a_style_away_from_plain_folk(random_model):
     assert sum(a != b for a, b in zip(plain[:12], guided[:12], strict=True)) >= 6
     for tokens, spec in zip(guided, specs, strict=True):
         assert [len(p) for p in as_tune(tokens, spec).parts] == [4, 4]
+
+
+def test_trying_options_keeps_the_products_where_none_is_given() -> None:
+    tried = SamplingOptions.trying(temperature=None, top_p=0.8)
+    assert tried.top_p == 0.8
+    assert tried.temperature == SamplingOptions().temperature
+    assert SamplingOptions.trying(temperature=None, style_guidance=None) == SamplingOptions()

@@ -42,8 +42,7 @@ def sample_to_midi(style: str, n: int, out_dir: Path, seed: int = 0,
     get_style(style)  # a clear error for an unknown style
     if not 1 <= n <= 1000 or not 1 <= bars <= 64:
         raise ValueError("choose 1..1000 tunes of 1..64 bars a part")
-    given = {"temperature": temperature, "top_p": top_p}
-    options = replace(SamplingOptions(), **{k: v for k, v in given.items() if v is not None})
+    options = SamplingOptions.trying(temperature=temperature, top_p=top_p)
     model, grammar = default_model()
     request = SongRequest(style=style)
     plans = [plan_song(request, seed + i) for i in range(n)]

@@ -616,10 +616,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--top-p", type=float, default=None)
     parser.add_argument("--style-guidance", type=float, default=None)
     args = parser.parse_args(argv)
-    tried = {"temperature": args.temperature, "top_p": args.top_p,
-             "style_guidance": args.style_guidance}
-    tried = {name: value for name, value in tried.items() if value is not None}
-    options = dataclasses.replace(SamplingOptions(), **tried) if tried else None
+    options = SamplingOptions.trying(temperature=args.temperature, top_p=args.top_p,
+                                     style_guidance=args.style_guidance)
     evaluate_songs(args.per_style, args.seed, args.out, options=options)
 
 
