@@ -298,12 +298,12 @@ def assemble_song(plan: SongPlan, takes: list[list[Tune]]) -> Song:
                 sections=sections, tune=tune)
 
 
-def _octave_shift(versions: list[Tune], plan: SongPlan, take: Take, centre: int = 72) -> int:
-    """0 or +-12: put the melody's middle near C5, the middle of the treble staff and of
-    the human tunes' register (key moved to C, they centre on C5-C#5; G4 made our songs
-    a clear two semitones lower: `isadei eval songs`), if the melody still fits the
-    instrument, every version of it (a repeat's new bars too: one note out of range and the
-    arranger would move the whole melody an octave)."""
+def _octave_shift(versions: list[Tune], plan: SongPlan, take: Take) -> int:
+    """0 or +-12: put the melody's middle where the style's own tunes have theirs, key moved
+    to C (Style.register), if the melody still fits the instrument, every version of it (a
+    repeat's new bars too: one note out of range and the arranger would move the whole melody
+    an octave). Centred on C5 in the song's real key, every style sat at 72-76 key-normalised,
+    folk songs and waltzes 4-6 semitones above theirs, hornpipes 7 below."""
     pitches = sorted(n.pitch for tune in versions for n in tune.melody() if n.pitch is not None)
     if not pitches:
         return 0
@@ -311,8 +311,8 @@ def _octave_shift(versions: list[Tune], plan: SongPlan, take: Take, centre: int 
     instrument = get_instrument(plan.instrument)
     low, high = pitches[0] + base, pitches[-1] + base
     fitting = [o for o in (0, 12, -12) if instrument.low <= low + o and high + o <= instrument.high]
-    median = pitches[len(pitches) // 2] + base
-    return min(fitting or [0], key=lambda o: abs(median + o - centre))
+    median, register = pitches[len(pitches) // 2], get_style(plan.request.style).register
+    return min(fitting or [0], key=lambda o: abs(median + o - register))
 
 
 def _lift(sections: list[Section], instrument: Instrument) -> None:

@@ -177,3 +177,25 @@ def test_weights_from_before_the_style_input_load_without_it(tmp_path: Path) -> 
     save_file(load_file(str(path)), str(path),
               metadata={k: json.dumps(v) for k, v in meta.items()})
     assert load_model(path).style_embed is None
+
+
+def test_a_melody_sits_where_its_styles_tunes_do() -> None:
+    """Key moved to C, folk songs sing around A4 and reels are played around C#5, as the
+    corpus has them (Style.register); every song's middle is within a fourth of it."""
+    from composer.compose import compose_many
+    from composer.styles import get_style
+    from composer.tokens import key_shift
+
+    def middle(song) -> int:
+        pitches = sorted(n.pitch - key_shift((song.tonic + section.key_step) % 12)
+                         for section in song.sections for bar in section.bars
+                         for n in bar.notes if n.pitch is not None)
+        return pitches[len(pitches) // 2]
+
+    styles = ("folk", "reel")
+    requests = [SongRequest(style=s, length_seconds=30) for s in styles for _ in range(4)]
+    songs = compose_many(requests, list(range(8)))
+    middles = {s: [middle(song) for song in songs if song.style == s] for s in styles}
+    for style, found in middles.items():
+        assert all(abs(m - get_style(style).register) <= 5 for m in found), (style, found)
+    assert sum(middles["folk"]) < sum(middles["reel"])

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 BENCH_OUT = "bench/results.json"
@@ -75,6 +76,9 @@ def cmd_train(args: argparse.Namespace) -> None:
         init_from=Path(args.init_from) if args.init_from else None,
         lr=args.lr,
     )
+    # Rare styles' weighting: TrainConfig's unless given (tried in wave 8).
+    given = {"style_floor": args.style_floor, "max_repeat": args.max_repeat}
+    config = replace(config, **{k: v for k, v in given.items() if v is not None})
     if args.tiny:
         config = config.tiny()
     train(config)
@@ -181,6 +185,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lr", type=float, default=2e-3, help="peak learning rate")
     p.add_argument("--style-input", action="store_true",
                    help="the style at every step, not only as a heading (tried in wave 7)")
+    p.add_argument("--style-floor", type=int,
+                   help="repeat a rare style's tunes until it counts about this many an epoch")
+    p.add_argument("--max-repeat", type=int, help="the most times one tune comes in an epoch")
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("sample", help="sample tunes from the model as MIDI files")

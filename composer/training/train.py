@@ -45,8 +45,9 @@ class TrainConfig:
     resume: bool = True
     name: str = "isadei-lstm"
     # Rare styles (march, strathspey, slip jig, lullaby...) are repeated in each epoch until
-    # they count about this many tunes (at most MAX_REPEAT times), so the network learns them.
+    # they count about this many tunes (at most max_repeat times), so the network learns them.
     style_floor: int = 400
+    max_repeat: int = 4
     init_from: Path | None = None  # warm start: an earlier safetensors, matched by token name
     # The style input (ModelConfig.style_every_step) learns at this multiple of the rate: it
     # starts at zero, and at the network's rate it had moved 0.03 (token embeddings: ~11)
@@ -76,12 +77,11 @@ def pick_device(name: str) -> torch.device:
     return torch.device(name)
 
 
-MAX_REPEAT = 4
-
-
-def encode_split(corpus: Path | None, style_floor: int = 0) -> dict[str, list[list[int]]]:
+def encode_split(corpus: Path | None, style_floor: int = 0,
+                 max_repeat: int = 4) -> dict[str, list[list[int]]]:
     """Token sequences per split; tunes the vocabulary cannot hold are skipped. Training
-    tunes of rare styles are repeated up to `style_floor` tunes per style (see TrainConfig)."""
+    tunes of rare styles are repeated up to `style_floor` tunes per style, each at most
+    `max_repeat` times (see TrainConfig)."""
     from composer.training.corpus import load_corpus, split_of
 
     splits: dict[str, list[list[int]]] = {"train": [], "valid": [], "test": []}
@@ -96,7 +96,7 @@ def encode_split(corpus: Path | None, style_floor: int = 0) -> dict[str, list[li
             styles.append(tune.style)
     if style_floor:
         per_style = Counter(styles)
-        repeats = {s: min(MAX_REPEAT, max(1, round(style_floor / n))) for s, n in per_style.items()}
+        repeats = {s: min(max_repeat, max(1, round(style_floor / n))) for s, n in per_style.items()}
         extra = [seq for seq, style in zip(splits["train"], styles, strict=True)
                  for _ in range(repeats[style] - 1)]
         splits["train"] += extra
@@ -215,7 +215,7 @@ def train(config: TrainConfig) -> dict:
     out_dir = Path(config.out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
 
-    splits = encode_split(config.corpus, config.style_floor)
+    splits = encode_split(config.corpus, config.style_floor, config.max_repeat)
     valid = batches(splits["valid"], 64, config.max_len, rng, shuffle=False)
     n_tokens = sum(len(s) for s in splits["train"])
     print(f"data: {len(splits['train'])} train / {len(splits['valid'])} valid / "
@@ -305,6 +305,7 @@ def _metadata(config: TrainConfig, splits: dict, step: int, best: float, history
             "steps": step, "best_valid_loss": best, "seconds": round(seconds),
             "device": str(device), "batch_size": config.batch_size, "lr": config.lr,
             "max_len": config.max_len, "seed": config.seed, "style_floor": config.style_floor,
+            "max_repeat": config.max_repeat,
             "style_lr_scale": config.style_lr_scale,
             "init_from": str(config.init_from) if config.init_from else None,
             "tunes": {k: len(v) for k, v in splits.items()},
