@@ -299,11 +299,11 @@ def assemble_song(plan: SongPlan, takes: list[list[Tune]]) -> Song:
 
 
 def _octave_shift(versions: list[Tune], plan: SongPlan, take: Take) -> int:
-    """0 or +-12: put the melody's middle where the style's own tunes have theirs, key moved
-    to C (Style.register), if the melody still fits the instrument, every version of it (a
+    """0 or +-12: put the melody's middle where the style's own tunes have theirs
+    (Style.register), if the melody still fits the instrument, every version of it (a
     repeat's new bars too: one note out of range and the arranger would move the whole melody
-    an octave). Centred on C5 in the song's real key, every style sat at 72-76 key-normalised,
-    folk songs and waltzes 4-6 semitones above theirs, hornpipes 7 below."""
+    an octave). Centred on C5 for every style, folk songs and waltzes sat 4-6 semitones above
+    theirs (key moved to C, as `isadei eval songs` measures)."""
     pitches = sorted(n.pitch for tune in versions for n in tune.melody() if n.pitch is not None)
     if not pitches:
         return 0
@@ -311,7 +311,7 @@ def _octave_shift(versions: list[Tune], plan: SongPlan, take: Take) -> int:
     instrument = get_instrument(plan.instrument)
     low, high = pitches[0] + base, pitches[-1] + base
     fitting = [o for o in (0, 12, -12) if instrument.low <= low + o and high + o <= instrument.high]
-    median, register = pitches[len(pitches) // 2], get_style(plan.request.style).register
+    median, register = pitches[len(pitches) // 2] + base, get_style(plan.request.style).register
     return min(fitting or [0], key=lambda o: abs(median + o - register))
 
 

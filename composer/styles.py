@@ -56,9 +56,9 @@ class Style:
     # third (the corpus: 72-90% root, up to 19% third); Chinese tunes end on the fifth half
     # the time (their sol-mode close).
     final_tones: tuple[int, ...] = (0, 3, 4)
-    # Where the melody's middle sits, key moved to C: the corpus's median pitch per tune,
-    # averaged over the style (MIDI; 69 = A4). Folk songs, waltzes and lullabies sing around
-    # A4; Irish and Scottish dance tunes are played around C#5.
+    # Where the melody's middle sits: the corpus's median pitch per tune, as written in its
+    # own key, averaged over the style (MIDI; 69 = A4). Folk songs, waltzes and lullabies
+    # are sung around A4; Irish and Scottish dance tunes are played around C#5.
     register: int = 72
 
     @property

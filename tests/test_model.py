@@ -180,16 +180,13 @@ def test_weights_from_before_the_style_input_load_without_it(tmp_path: Path) -> 
 
 
 def test_a_melody_sits_where_its_styles_tunes_do() -> None:
-    """Key moved to C, folk songs sing around A4 and reels are played around C#5, as the
-    corpus has them (Style.register); every song's middle is within a fourth of it."""
+    """Folk songs are sung around A4 and reels played around C#5, as the corpus has them
+    (Style.register): every song's middle is within a tritone of its style's."""
     from composer.compose import compose_many
     from composer.styles import get_style
-    from composer.tokens import key_shift
 
     def middle(song) -> int:
-        pitches = sorted(n.pitch - key_shift((song.tonic + section.key_step) % 12)
-                         for section in song.sections for bar in section.bars
-                         for n in bar.notes if n.pitch is not None)
+        pitches = sorted(n.pitch for bar in song.bars for n in bar.notes if n.pitch is not None)
         return pitches[len(pitches) // 2]
 
     styles = ("folk", "reel")
@@ -197,5 +194,5 @@ def test_a_melody_sits_where_its_styles_tunes_do() -> None:
     songs = compose_many(requests, list(range(8)))
     middles = {s: [middle(song) for song in songs if song.style == s] for s in styles}
     for style, found in middles.items():
-        assert all(abs(m - get_style(style).register) <= 5 for m in found), (style, found)
+        assert all(abs(m - get_style(style).register) <= 6 for m in found), (style, found)
     assert sum(middles["folk"]) < sum(middles["reel"])
