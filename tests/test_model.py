@@ -196,3 +196,17 @@ def test_a_melody_sits_where_its_styles_tunes_do() -> None:
     for style, found in middles.items():
         assert all(abs(m - get_style(style).register) <= 6 for m in found), (style, found)
     assert sum(middles["folk"]) < sum(middles["reel"])
+
+
+def test_rare_styles_are_repeated_up_to_the_floor_and_no_more() -> None:
+    from collections import Counter
+
+    from composer.data import TINY_CORPUS_PATH
+    from composer.training.train import encode_split
+
+    plain = encode_split(TINY_CORPUS_PATH)["train"]
+    floored = encode_split(TINY_CORPUS_PATH, style_floor=1000, max_repeat=3)["train"]
+    copies = Counter(tuple(seq) for seq in floored)
+    assert len(floored) == 3 * len(plain)  # every tiny style is rare: each tune three times
+    assert set(copies) == {tuple(seq) for seq in plain} and max(copies.values()) <= 3
+    assert encode_split(TINY_CORPUS_PATH, style_floor=1000, max_repeat=1)["train"] == plain
