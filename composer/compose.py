@@ -302,8 +302,8 @@ def _octave_shift(versions: list[Tune], plan: SongPlan, take: Take) -> int:
     """0 or +-12: put the melody's middle where the style's own tunes have theirs
     (Style.register), if the melody still fits the instrument, every version of it (a
     repeat's new bars too: one note out of range and the arranger would move the whole melody
-    an octave). Centred on C5 for every style, folk songs and waltzes sat 4-6 semitones above
-    theirs (key moved to C, as `isadei eval songs` measures)."""
+    an octave). It was C5 for every style; the corpus's folk songs and waltzes sit around
+    A4, its Irish and Scottish dance tunes around C#5."""
     pitches = sorted(n.pitch for tune in versions for n in tune.melody() if n.pitch is not None)
     if not pitches:
         return 0
