@@ -78,7 +78,7 @@ def pick_device(name: str) -> torch.device:
 
 
 def encode_split(corpus: Path | None, style_floor: int = 0,
-                 max_repeat: int = 4) -> dict[str, list[list[int]]]:
+                 max_repeat: int = TrainConfig.max_repeat) -> dict[str, list[list[int]]]:
     """Token sequences per split; tunes the vocabulary cannot hold are skipped. Training
     tunes of rare styles are repeated up to `style_floor` tunes per style, each at most
     `max_repeat` times (see TrainConfig)."""
