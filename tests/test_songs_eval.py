@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import random
 
 import mido
@@ -10,7 +11,12 @@ import pytest
 
 from composer.music import Bar, Meter, Note, Tune
 from composer.training import song_features as sf
-from composer.training.songs_eval import _cut_into_bars, _seconds_to, songs_markdown
+from composer.training.songs_eval import (
+    _cut_into_bars,
+    _seconds_to,
+    over_seeds,
+    songs_markdown,
+)
 
 FOUR = Meter(4, 4)
 
@@ -129,7 +135,8 @@ def test_markdown_of_a_minimal_result():
     spread = {"generated": 0.5, "human": {"mean": 0.3, "p10": 0.2, "p90": 0.4}, "inside": False}
     stats = {name: dict(spread) for name in ("bar_repetition", "out_of_scale", "sixteenths",
                                              "rhythm")}
-    style = {"per_style": {"jig": 1.0}, "overall": 1.0, "confusion": {"jig": {"jigs": 2}}}
+    style = {"per_style": {"jig": 1.0}, "overall": 1.0, "confusion": {"jig": {"jigs": 2}},
+             "per_group": {"jigs": 1.0}}
     result = {
         "songs": 2, "windows": 6, "window_bars": 16, "command": "x", "seconds": 1.0,
         "human_vs_generated": {"accuracy": 0.8, "accuracy_boosted_trees": 0.9,
@@ -150,3 +157,17 @@ def test_markdown_of_a_minimal_result():
     }
     text = songs_markdown({"songs": result})
     assert "| jig | 2 | 0.80 |" in text and "0.50 (0.20-0.40) OUT" in text
+    assert "Over" not in text
+
+    # A second seed told our songs apart less often: the card gives the spread of both.
+    other = copy.deepcopy(result)
+    other["human_vs_generated"]["accuracy"] = 0.6
+    other["human_vs_generated"]["per_style"]["jig"] = 0.5
+    other["style"]["generated"] = {**style, "per_group": {"jigs": 0.5}, "overall": 0.5}
+    spread = over_seeds([result, other])
+    assert spread["human_vs_generated"] == {"mean": 0.7, "min": 0.6, "max": 0.8}
+    assert spread["per_group_recognised"]["jigs"]["ours"]["mean"] == 0.75
+    assert spread["command"] == "x --seeds 2"
+    text = songs_markdown({"songs": result, "songs_over_seeds": spread})
+    assert "Over 2 seeds (2 songs each" in text and "0.70 (0.60-0.80) (logistic)" in text
+    assert "jig 0.65 (0.50-0.80)" in text and "jigs 0.75 (0.50-1.00) against 1.00" in text

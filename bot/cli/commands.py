@@ -103,7 +103,7 @@ def cmd_eval(args: argparse.Namespace) -> None:
     if args.what == "songs":  # songs as delivered against held-out human tunes
         from composer.training.songs_eval import evaluate_songs
 
-        evaluate_songs(per_style=args.per_style, out=Path(args.out))
+        evaluate_songs(per_style=args.per_style, out=Path(args.out), seeds=args.seeds)
         return
     from composer.training.evaluate import evaluate
 
@@ -204,6 +204,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("what", nargs="?", choices=("model", "songs"), default="model",
                    help="model: likelihood and raw samples; songs: songs as delivered")
     p.add_argument("--per-style", type=int, default=12, help="songs: composed songs per style")
+    p.add_argument("--seeds", type=int, default=1,
+                   help="songs: measure this many seeds (their spread into metrics.json)")
     p.add_argument("--n", type=int, default=300, help="sampled tunes")
     p.add_argument("--songs", type=int, default=20, help="composed songs per style")
     p.add_argument("--out", default="weights/metrics.json")

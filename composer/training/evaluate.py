@@ -350,7 +350,10 @@ def evaluate(n_samples: int = 300, out: Path = DEFAULT_OUT, songs_per_style: int
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     if out.exists():  # keep the songs-as-delivered measure (`isadei eval songs`)
-        result.setdefault("songs", json.loads(out.read_text()).get("songs"))
+        kept = json.loads(out.read_text())
+        for key in ("songs", "songs_over_seeds"):
+            if kept.get(key):
+                result.setdefault(key, kept[key])
     out.write_text(json.dumps(result, indent=2) + "\n")
     markdown = to_markdown(result)
     (out.parent / "metrics.md").write_text(markdown)
