@@ -448,21 +448,21 @@ def form_checks(delivered: list[Delivered], workdir: Path | None = None, options
 
 # ---------------------------------------------------------------- the command
 
-def measure_songs(per_style: int = 12, seed: int = 0, lengths=SONG_LENGTHS,
-                  options=None) -> dict:
-    """Compose, read back and measure one seed's songs (the "songs" result)."""
+def measure_songs(corpus: list[Tune], per_style: int = 12, seed: int = 0,
+                  lengths=SONG_LENGTHS, options=None) -> dict:
+    """Compose, read back and measure one seed's songs (the "songs" result) against the
+    corpus's human tunes."""
     started = time.perf_counter()
     laps = Laps()
 
     delivered = compose_delivered(per_style, seed, lengths, options=options)
     laps.lap("compose and read back")
-    corpus = load_corpus()
     train = [t for t in corpus if split_of(t.id) == "train"]
     held_out: dict[str, list[Tune]] = defaultdict(list)
     for tune in corpus:
         if split_of(tune.id) != "train":
             held_out[tune.style].append(tune)
-    laps.lap("corpus")
+    laps.lap("corpus splits")
     rng = random.Random(seed)
     result: dict = {
         "command": f"python -m composer.training.songs_eval --per-style {per_style}"
@@ -523,7 +523,9 @@ def evaluate_songs(per_style: int = 12, seed: int = 0, out: Path = DEFAULT_OUT,
     print the table. options: composer.sampler.SamplingOptions to try."""
     if seeds < 1:
         raise ValueError(f"seeds must be 1 or more, not {seeds}")
-    results = [measure_songs(per_style, seed + k, lengths, options) for k in range(seeds)]
+    corpus = load_corpus()  # read once for all seeds
+    results = [measure_songs(corpus, per_style, seed + k, lengths, options)
+               for k in range(seeds)]
     result = results[0]
     out = Path(out)
     data = json.loads(out.read_text()) if out.exists() else {}
