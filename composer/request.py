@@ -233,6 +233,15 @@ _KEY_RU = re.compile(
     r"(?:\s?-?\s?(?P<mode>мажор\w*|минор\w*|дорийск\w*|миксолидийск\w*))?"
     r"(?![\w-])"
 )
+# German names, as Russian and German musicians write keys: "a-moll", "Fis-Dur", "Es-dur",
+# "h-moll" (H is B, and B is B flat); always with -dur or -moll, so never an ordinary word.
+_KEY_DE = re.compile(
+    r"(?<![\w-])(?P<letter>[A-Ha-h])(?P<acc>is|es|s)?\s?-\s?(?P<mode>dur|moll)(?![\w-])",
+    re.IGNORECASE,
+)
+DE_LETTERS = {"h": "B", "b": "Bb"}  # the rest are the English letters
+DE_ACCIDENTALS = {"": "", "is": "#", "es": "b", "s": "b"}
+DE_MODES = {"dur": "major", "moll": "minor"}
 _STRONG_CONTEXT = re.compile(r"(?:key of|key|keys|tonality|тональност\w*)\s*[:=]?\s*$")
 _WEAK_CONTEXT = re.compile(r"(?:^|\s)(?:in|в)\s*$")
 # Respellings into the key names every part of Isadei uses (composer.music.KEY_NAMES).
@@ -261,7 +270,7 @@ def _parse_mode_and_key(low: str, cased: str, request: SongRequest, words: Words
         if minor or major:
             request.mode = "minor" if minor and (not major or minor.start() < major.start()) \
                 else "major"
-    key = _find_key_en(cased) or _find_key_ru(low)
+    key = _find_key_de(cased) or _find_key_en(cased) or _find_key_ru(low)
     if key is None:
         return
     name, mode = key
@@ -305,6 +314,17 @@ def _find_key_en(text: str) -> tuple[str, str | None] | None:
         accidental = "#" if acc_sign in ("#", "sharp") else "b" if acc_sign in ("b", "flat") else ""
         return letter.upper() + accidental, _mode_of(mode) if mode else None
     return None
+
+
+def _find_key_de(text: str) -> tuple[str, str | None] | None:
+    match = _KEY_DE.search(text)
+    if match is None:
+        return None
+    letter, acc = match["letter"].lower(), (match["acc"] or "").lower()
+    if (acc == "s" and letter not in "ae") or (acc and letter == "b"):
+        return None  # "Es" and "As" only ("Cs-dur" is no key); "Bes" would be B double flat
+    name = DE_LETTERS.get(letter, letter.upper())
+    return name + DE_ACCIDENTALS[acc], DE_MODES[match["mode"].lower()]
 
 
 def _find_key_ru(text: str) -> tuple[str, str | None] | None:

@@ -218,20 +218,22 @@ def _chord_slot(cursor: _Cursor, slot: int) -> tuple[str, ...] | None:
         if cursor.part == 0:
             return (tonic,)
     dominants = DOMINANTS[spec.mode]
+    # Only the last bar is named. The harmonised corpus ends a part's penultimate bar on a
+    # dominant in 29% of its 14,474 folk parts; forced there in every part, V was 0.24 of
+    # our tunes' chords against the corpus's 0.19 (free: 0.19), and the melody leant on
+    # the 2nd and the leading tone.
     if part.cadence == "full":
         if bar == n - 1:
             subdominant = "5maj" if PARENT_MODE[spec.mode] == "major" else "5min"
             return (tonic,) if last_slot else (tonic, subdominant, *dominants)
-        if bar == n - 2 and last_slot and n >= 2:
-            return dominants
     elif bar == n - 1 and last_slot:
         return dominants
     return None
 
 
 def _cadence_bar(cursor: _Cursor) -> bool:
-    """Bars whose chords the cadence fixes, or whose last note a phrase end holds, are
-    written out, never copied."""
+    """A part's opening and its last two bars (its cadence), and bars whose last note a
+    phrase end holds, are written out, never copied."""
     n, bar = cursor.part_spec.bars, cursor.bar_in_part - 1
     return bar >= n - 2 or bar == 0 or _held_ticks(cursor) > 0
 

@@ -146,6 +146,15 @@ def test_no_mood_leaves_the_style_default() -> None:
     ("си бемоль", "Bb", None),
     ("в тональности соль", "G", None),
     ("ми-бемоль мажор", "Eb", "major"),
+    # German names, as Russian musicians write them: H is B, B is B flat
+    ("вальс a-moll", "A", "minor"),
+    ("a folk song in H-moll", "B", "minor"),
+    ("марш B-dur", "Bb", "major"),
+    ("джига fis-moll", "F#", "minor"),
+    ("a waltz in Es-Dur", "Eb", "major"),
+    ("As-dur ballad", "Ab", "major"),
+    ("песня в C-dur", "C", "major"),
+    ("cis - moll", "C#", "minor"),
 ])
 def test_keys(text: str, key: str, mode: str | None) -> None:
     request = parse(text)
@@ -158,7 +167,8 @@ def test_keys(text: str, key: str, mode: str | None) -> None:
 @pytest.mark.parametrize("text", [
     "a song", "A sad waltz", "a flat melody", "in a hurry, a jig", "play it in a minor key",
     "до 2 минут", "соль и перец", "I am here", "Bach chorale", "E-mail me a jig", "a minute",
-    "ля-ля-ля", "do re mi", "the best song", "ABBA", "a b c d e f g",
+    "ля-ля-ля", "do re mi", "the best song", "ABBA", "a b c d e f g", "Cs-dur", "Bes-dur",
+    "Moll and Dur", "a dur-moll tune",
 ])
 def test_no_false_keys(text: str) -> None:
     assert parse(text).key is None

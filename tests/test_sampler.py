@@ -63,6 +63,7 @@ def test_hundreds_of_samples_obey_the_grammar(random_model):
     ends = [part[-1] for tune in tunes for part in tune.parts]
     leading_on = sum(at_last_chord(bar) is not bar.notes[-1] for bar in ends)
     assert 0 < leading_on < len(ends)
+    penultimates: list[bool] = []
     for tune, spec in zip(tunes, specs, strict=True):
         assert [len(p) for p in tune.parts] == [4, 4, 4]
         assert all(part[0].notes[0].pitch is not None for part in tune.parts)  # no hole
@@ -76,9 +77,10 @@ def test_hundreds_of_samples_obey_the_grammar(random_model):
             assert len(bar.chords) == spec.chords_per_bar
             assert all(55 <= n.pitch <= 84 for n in bar.notes if n.pitch is not None)
         first, bridge, last = tune.parts
-        # full cadences: V at the end of the penultimate bar, then I, arriving on a tone of I
+        # full cadences: the last bar ends on I, arriving on a tone of I; the bar before is
+        # the network's (V there in 29% of the corpus's parts, not in all)
         for part in (first, last):
-            assert part[-2].chords[-1][1].name in ("7maj", "7dom7")
+            penultimates.append(part[-2].chords[-1][1].name in ("7maj", "7dom7"))
             assert part[-1].chords[-1][1].name == tonic
             assert at_last_chord(part[-1]).pitch % 12 in FULL_CADENCE_TONES[spec.mode]
         # half cadence on V; the bridge opens away from the tonic
@@ -86,6 +88,7 @@ def test_hundreds_of_samples_obey_the_grammar(random_model):
         assert at_last_chord(bridge[-1]).pitch % 12 in (7, 11, 2)
         assert bridge[0].chords[0][1].name != tonic
         assert first[0].chords[0][1].name == tonic
+    assert 0 < sum(penultimates) < len(penultimates)
 
 
 def test_a_take_may_open_with_a_pickup_bar_outside_its_parts(random_model):
@@ -162,11 +165,16 @@ def test_modal_cadences(random_model):
     specs = [TuneSpec("reel", Meter(4, 4), mode, parts, 2, (55, 84), seed)
              for seed in range(20) for mode in ("dorian", "mixolydian")]
     tunes, _ = sample_tunes(random_model, specs)
+    approaches = set()
     for tune, spec in zip(tunes, specs, strict=True):
         tonic = "0min" if spec.mode == "dorian" else "0maj"
         assert tune.mode == spec.mode
-        assert tune.parts[0][-1].chords[-1][1].name == tonic
-        assert tune.parts[0][-2].chords[-1][1].name in ("7maj", "7dom7", "7min", "10maj")
+        last_bar = tune.parts[0][-1]
+        assert last_bar.chords[-1][1].name == tonic
+        approach = last_bar.chords[0][1].name  # the chord the final tonic comes from
+        assert approach in (tonic, "5maj", "5min", "7maj", "7dom7", "7min", "10maj")
+        approaches.add(approach)
+    assert {"7min", "10maj"} & approaches  # a modal cadence: bVII-I or v-I
 
 
 def test_the_network_harmonises_a_given_melody(random_model):
