@@ -201,6 +201,19 @@ def test_no_bar_is_played_three_times_in_a_row_by_copying(random_model):
         assert not any(a == b == (copy_one,) for a, b in zip(bodies, bodies[1:], strict=False))
 
 
+def test_a_part_opens_and_cadences_on_bars_written_out(random_model):
+    """A part's first and last bars are never copies; the bar before the cadence may be."""
+    specs = [TuneSpec("reel", Meter(4, 4), "major", (PartSpec(8, "full"), PartSpec(8, "half")),
+                      2, (55, 84), seed) for seed in range(30)]
+    sequences, _ = sample_tokens(random_model, specs, SamplingOptions(copy_bias=6.0))
+    copies = set(ids_of("COPY:"))
+    copied = [[len(body) == 1 and body[0] in copies for body in bar_bodies(sequence)]
+              for sequence in sequences]
+    assert all(len(bars) == 16 for bars in copied)
+    assert not any(bars[i] for bars in copied for i in (0, 7, 8, 15))
+    assert any(bars[i] for bars in copied for i in (6, 14))
+
+
 def test_style_guidance_moves_a_style_away_from_plain_folk(random_model):
     """The guided logits differ from the plain ones for a jig, not for a folk tune (its
     twin reads the same heading); a guided tune still obeys the grammar."""
