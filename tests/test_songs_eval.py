@@ -72,6 +72,14 @@ def test_human_parts_are_played_twice_and_cut_into_16_bar_windows():
     with_pickup = tune_from([[(None, 36), (59, 12)]] + bars[:8], parts=1, pickup=36)
     played = sf.played_bars(with_pickup)
     assert len(played) == 16 and played[0].notes[0].pitch == 60
+    # a part's last bar, padded with a rest the upbeat's length, leads into the next round
+    # with the upbeat; the tune's very last bar keeps its rest
+    short_end = [[(None, 36), (59, 12)]] + bars[:7] + [[(67, 36), (None, 12)]]
+    played = sf.played_bars(tune_from(short_end + bars[8:16] + [[(71, 36), (None, 12)]],
+                                      parts=2, pickup=36))
+    assert len(played) == 34
+    ends = [[(n.pitch, n.ticks) for n in played[i].notes] for i in (7, 15, 24, 33)]
+    assert ends == [[(67, 36), (59, 12)]] * 2 + [[(71, 36), (59, 12)], [(71, 36), (None, 12)]]
 
 
 def test_rhythm_figures_and_positions():

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
-from composer.music import SCALES, Bar, Meter, Tune
+from composer.music import SCALES, Bar, Meter, Note, Tune
 from composer.training import metrics
 
 WINDOW_BARS = 16
@@ -45,14 +45,43 @@ def played_bars(tune: Tune) -> list[Bar]:
     repeats; playing the human parts twice compares like with like. The padded pickup bar
     (a rest nobody plays, then the upbeat) is left out: our songs start on a full bar, and
     that unplayed rest would read as a tell (rests, a downbeat not struck) that is only
-    notation. The upbeat's one or two notes go with it.
+    notation. The upbeat's one or two notes go with it. For the same reason a part's last
+    bar, written short and padded with a rest the length of the upbeat, is played into the
+    next round with the upbeat in that rest (43% of the corpus's parts of tunes with a
+    pickup end so); the tune's very last bar keeps its rest.
     """
+    upbeat = _upbeat(tune)
     bars: list[Bar] = []
     for index, part in enumerate(tune.parts):
         if index == 0 and tune.pickup_ticks and len(part) > 1:
             part = part[1:]
-        bars += part + part
+        led_in = [*part[:-1], _led_in(part[-1], upbeat)] if part else part
+        bars += led_in + (led_in if index < len(tune.parts) - 1 else part)
     return bars
+
+
+def _upbeat(tune: Tune) -> list[Note]:
+    """The notes of a tune's pickup (after the rest that pads it to a bar), or none."""
+    if not tune.pickup_ticks or not tune.parts or not tune.parts[0]:
+        return []
+    notes, tick = [], 0
+    for note in tune.parts[0][0].notes:
+        if tick >= tune.pickup_ticks:
+            notes.append(note)
+        tick += note.ticks
+    return notes if any(n.pitch is not None for n in notes) else []
+
+
+def _led_in(bar: Bar, upbeat: list[Note]) -> Bar:
+    """A part's last bar with the rest that pads it (the upbeat's length) played as the
+    upbeat; any other bar as it is."""
+    sounding = [i for i, note in enumerate(bar.notes) if note.pitch is not None]
+    if not upbeat or not sounding:
+        return bar
+    kept = bar.notes[:sounding[-1] + 1]
+    if sum(n.ticks for n in bar.notes[len(kept):]) != sum(n.ticks for n in upbeat):
+        return bar
+    return replace(bar, notes=kept + upbeat)
 
 
 def windows(tune: Tune, bars: Sequence[Bar] | None = None,

@@ -658,8 +658,9 @@ def songs_markdown(result: dict) -> str:
     lines = ["## Songs as delivered", "",
              f"{result['songs']} songs ({result['windows']} windows of {result['window_bars']} "
              "bars), the Melody track read back from the MIDI file, against held-out human "
-             "tunes of the style (each part played twice, AABB). Style columns: share of songs "
-             "(tunes) whose coarse group a classifier trained on training-split human tunes "
+             "tunes of the style (each part played twice, AABB, the upbeat leading into each "
+             "round). Style columns: share of songs (tunes) whose coarse group a classifier "
+             "trained on training-split human tunes "
              "names. Spreads: our mean (human 10th-90th percentile per tune). Stock 12: ours vs "
              "corpus / held-out human vs training.", "",
              "| " + " | ".join(STYLE_COLUMNS) + " |",
