@@ -55,8 +55,9 @@ def played_bars(tune: Tune) -> list[Bar]:
     for index, part in enumerate(tune.parts):
         if index == 0 and tune.pickup_ticks and len(part) > 1:
             part = part[1:]
-        led_in = [*part[:-1], _led_in(part[-1], upbeat)] if part else part
-        bars += led_in + (led_in if index < len(tune.parts) - 1 else part)
+        into_next_round = [*part[:-1], _led_in(part[-1], upbeat)] if part else part
+        last = index == len(tune.parts) - 1  # its second time round ends the tune
+        bars += into_next_round + (part if last else into_next_round)
     return bars
 
 

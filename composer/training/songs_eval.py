@@ -660,9 +660,8 @@ def songs_markdown(result: dict) -> str:
              "bars), the Melody track read back from the MIDI file, against held-out human "
              "tunes of the style (each part played twice, AABB, the upbeat leading into each "
              "round). Style columns: share of songs (tunes) whose coarse group a classifier "
-             "trained on training-split human tunes "
-             "names. Spreads: our mean (human 10th-90th percentile per tune). Stock 12: ours vs "
-             "corpus / held-out human vs training.", "",
+             "trained on training-split human tunes names. Spreads: our mean (human 10th-90th "
+             "percentile per tune). Stock 12: ours vs corpus / held-out human vs training.", "",
              "| " + " | ".join(STYLE_COLUMNS) + " |",
              "|" + "---|" * len(STYLE_COLUMNS)]
     lines += ["| " + " | ".join(row) + " |" for row in style_rows(result)]
