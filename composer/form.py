@@ -107,10 +107,10 @@ def plan_form(style: Style, meter: Meter, tempo_bpm: int, length_seconds: int | 
     if style.form == "song":
         candidates = _song_candidates(target_bars, bar_seconds, style.verses_per_chorus)
     elif style.form == "chorale":
-        candidates = _round_candidates(target_bars, bar_seconds, "AAB", ((4, 8), (4, 4), (8, 8)),
+        candidates = _round_candidates(target_bars, bar_seconds, "AAB", style.part_bars,
                                        style.rounds_per_tune)
     else:
-        candidates = _round_candidates(target_bars, bar_seconds, "AABB", ((8, 8), (4, 4)),
+        candidates = _round_candidates(target_bars, bar_seconds, "AABB", style.part_bars,
                                        style.rounds_per_tune)
 
     if first_bars:

@@ -149,6 +149,17 @@ def test_chorale_is_bar_form() -> None:
     assert cadence == {"A": "half", "B": "full"}
 
 
+def _part_lengths(style: str, meter: str, tempo: int, seconds: int) -> set[int]:
+    plan = plan_form(STYLES[style], Meter.parse(meter), tempo, seconds)
+    return {s.bars for s in plan.sections if s.kind == "Part"}
+
+
+def test_a_waltz_plays_sixteen_bar_parts_unless_the_length_wants_eight() -> None:
+    assert _part_lengths("waltz", "3/4", 144, 120) == {16}
+    assert _part_lengths("waltz", "3/4", 144, 60) == {8}
+    assert _part_lengths("reel", "4/4", 112, 120) == {8}
+
+
 def test_lullaby_is_softer_and_shorter_by_default() -> None:
     lullaby = plan_form(STYLES["lullaby"], Meter.parse("3/4"), 63, None)
     march = plan_form(STYLES["march"], Meter.parse("2/4"), 112, None)
