@@ -20,6 +20,7 @@ import torch
 
 from composer.model import LeanStep, TuneLSTM
 from composer.music import PARENT_MODE, Meter, Tune
+from composer.styles import get_style
 from composer.tokens import (
     BAR,
     EOS,
@@ -113,6 +114,7 @@ class SamplingOptions:
     # tune under a plain folk heading, by this factor (0: off). The network learned the rare
     # styles (march, hornpipe, strathspey) from a few hundred tunes and blurs them towards
     # the common folk idiom; the difference between the two predictions is the style's own.
+    # Each style takes its own share of it (Style.guidance).
     style_guidance: float = 0.25
 
     def __post_init__(self) -> None:
@@ -419,8 +421,10 @@ def sample_tokens(model: TuneLSTM, specs: list[TuneSpec], options: SamplingOptio
     options = options or SamplingOptions()
     loop = _Loop(specs, options, grammar or Grammar())
     # Guided rows get a twin in the batch that reads the same tokens under a folk heading.
-    guided = [i for i, spec in enumerate(specs)
-              if options.style_guidance and spec.style != GUIDANCE_CONTRAST]
+    strength = [options.style_guidance * get_style(spec.style).guidance
+                if spec.style != GUIDANCE_CONTRAST else 0.0 for spec in specs]
+    guided = [i for i, g in enumerate(strength) if g]
+    guided_strength = torch.tensor([strength[i] for i in guided])[:, None]
     rows = len(specs) + len(guided)
     step = LeanStep(model, rows) if _stock(model) else _ReferenceStep(model)
     device = next(model.parameters()).device
@@ -438,7 +442,7 @@ def sample_tokens(model: TuneLSTM, specs: list[TuneSpec], options: SamplingOptio
         if guided:
             own = logits[guided]
             logits = logits[:len(specs)].index_add(
-                0, torch.tensor(guided), own.sub(logits[len(specs):]).mul_(options.style_guidance))
+                0, torch.tensor(guided), own.sub(logits[len(specs):]).mul_(guided_strength))
         ids = loop.choose(logits)
     return [c.tokens for c in loop.cursors], steps
 

@@ -20,6 +20,7 @@ from composer.sampler import (
     sample_tokens,
     sample_tunes,
 )
+from composer.styles import STYLES
 from composer.tokens import ids_of
 
 
@@ -226,6 +227,19 @@ def test_style_guidance_moves_a_style_away_from_plain_folk(random_model):
     assert sum(a != b for a, b in zip(plain[:12], guided[:12], strict=True)) >= 6
     for tokens, spec in zip(guided, specs, strict=True):
         assert [len(p) for p in as_tune(tokens, spec).parts] == [4, 4]
+
+
+def test_a_style_takes_its_own_share_of_the_guidance(random_model, monkeypatch):
+    """Style.guidance scales the guidance per style: at 0 a jig is sampled as unguided."""
+    parts = (PartSpec(4, "full"), PartSpec(4, "full"))
+    specs = [TuneSpec("jig", Meter(6, 8), "major", parts, 2, (55, 84), seed) for seed in range(6)]
+    plain, _ = sample_tokens(random_model, specs, SamplingOptions(style_guidance=0.0))
+    guided, _ = sample_tokens(random_model, specs, SamplingOptions(style_guidance=20.0))
+    assert plain != guided
+    monkeypatch.setitem(STYLES, "jig", replace(STYLES["jig"], guidance=0.0))
+    unshared, _ = sample_tokens(random_model, specs, SamplingOptions(style_guidance=20.0))
+    assert unshared == plain
+    assert 0 < STYLES["strathspey"].guidance < 1  # it snaps too often when guided in full
 
 
 def test_trying_options_keeps_the_products_where_none_is_given() -> None:
