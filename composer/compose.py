@@ -65,9 +65,11 @@ TEMPO_SPREAD = 0.08  # a song's tempo is drawn within this fraction of the style
 # few other bars changed; the more often the part comes back, the more. Held against human
 # tunes played AABB (about half the bars of a 16-bar window repeat an earlier bar): at
 # 0.35 and (0.1, 0.18, 0.25) our jigs, slip jigs and hornpipes repeated less than 9 in 10
-# human ones (`isadei eval songs`).
+# human ones (`isadei eval songs`). A dance part comes back as it was the first time round
+# (see styles.DANCE_COPYING).
 SECOND_ENDING = 0.2
-REPEAT_SHARE = (0.05, 0.1, 0.15)  # share of the other bars written anew, by repeat level
+# Share of the other bars written anew, by repeat level, per form.
+REPEAT_SHARE = {"dance": (0.0, 0.05, 0.1), "song": (0.05, 0.1, 0.15), "chorale": (0.05, 0.1, 0.15)}
 # A song's last chorus, after a bridge or sung again, goes up a whole step this often (in
 # the styles that do it: Style.lifts_last_chorus), and stays there to the end.
 LIFT_STEP = 2
@@ -250,7 +252,8 @@ def repeat_spec(spec: TuneSpec, tokens: list[int], level: int, seed: int) -> Tun
     rng = random.Random(seed * 31 + level)
     bodies = bar_bodies(tokens)
     given: list[tuple[int, ...] | None] = list(bodies)
-    share = REPEAT_SHARE[min(level, len(REPEAT_SHARE)) - 1]
+    shares = REPEAT_SHARE[get_style(spec.style).form]
+    share = shares[min(level, len(shares)) - 1]
     start = pickup_bars(tokens, spec)  # a pickup bar comes back as it was
     for part in spec.parts:
         ending = rng.random() < SECOND_ENDING

@@ -108,7 +108,8 @@ class SamplingOptions:
     # spread, and human vs generated went 0.61 / 0.61 / 0.60 -> 0.58 / 0.60 / 0.61 (boosted
     # trees 0.68 / 0.67 / 0.70 -> 0.64 / 0.66 / 0.68); +1.3 gave 0.60 (trees 0.69). Since
     # the bar before a cadence may be a copy, 0.48 (human 0.465); +0.9 gave 0.46 and no
-    # better songs (seeds 0 and 1: 0.570 / 0.579 against 0.579 / 0.552).
+    # better songs (seeds 0 and 1: 0.570 / 0.579 against 0.579 / 0.552). Dance tunes take
+    # less of it (Style.copying).
     copy_bias: float = 1.1
     # Style guidance: the logits move away from what the same network predicts for the same
     # tune under a plain folk heading, by this factor (0: off). The network learned the rare
@@ -481,8 +482,10 @@ class _Loop:
         self.generators = [torch.Generator().manual_seed(spec.seed) for spec in specs]
         self.draws: list[list[float]] = [[] for _ in specs]
         self.options, self.grammar = options, grammar
-        self.bias = torch.zeros(len(VOCAB))
-        self.bias[COPY_IDS] = options.copy_bias  # x + 0.0 == x: the same numbers as before
+        # The COPY nudge, each row at its style's share of it (x + 0.0 == x: the same numbers).
+        shares = torch.tensor([options.copy_bias * get_style(spec.style).copying for spec in specs])
+        self.bias = torch.zeros(len(specs), len(VOCAB))
+        self.bias[:, COPY_IDS] = shares[:, None]
         self.rows: dict[tuple, int] = {}
         self.masks = torch.empty((0, len(VOCAB)))  # 0 where allowed, -inf elsewhere
         self.pad = INDEX[PAD]
@@ -520,8 +523,10 @@ class _Loop:
         if not free:
             return ids
         rows = [self._mask_row(_state_key(self.cursors[i])) for i in free]
-        scaled = logits if len(free) == len(ids) else logits[free]
-        scaled = scaled.add(self.bias) if self.options.copy_bias else scaled.clone()
+        every = len(free) == len(ids)
+        scaled = logits if every else logits[free]
+        bias = self.bias if every else self.bias[free]
+        scaled = scaled.add(bias) if self.options.copy_bias else scaled.clone()
         if self.options.temperature != 1.0:
             scaled.div_(self.options.temperature)
         scaled.add_(self.masks[rows])

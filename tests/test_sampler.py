@@ -6,6 +6,8 @@ from dataclasses import replace
 import pytest
 import torch
 
+from composer import styles
+from composer.compose import repeat_spec
 from composer.model import ModelConfig, TuneLSTM
 from composer.music import Bar, Meter, Note
 from composer.sampler import (
@@ -240,6 +242,37 @@ def test_a_style_takes_its_own_share_of_the_guidance(random_model, monkeypatch):
     unshared, _ = sample_tokens(random_model, specs, SamplingOptions(style_guidance=20.0))
     assert unshared == plain
     assert 0 < STYLES["strathspey"].guidance < 1  # it snaps too often when guided in full
+
+
+def test_a_dance_tune_takes_its_own_share_of_the_copy_nudge(random_model, monkeypatch):
+    """Style.copying scales the COPY nudge per style: at 0 a reel is sampled as unnudged,
+    while a folk song keeps the whole nudge."""
+    parts = (PartSpec(8, "full"), PartSpec(8, "full"))
+    specs = [TuneSpec(style, Meter(4, 4), "major", parts, 2, (55, 84), seed)
+             for style in ("reel", "folk") for seed in range(6)]
+    plain, _ = sample_tokens(random_model, specs, SamplingOptions(copy_bias=0.0))
+    nudged, _ = sample_tokens(random_model, specs, SamplingOptions(copy_bias=6.0))
+    monkeypatch.setattr(styles, "DANCE_COPYING", 0.0)
+    shared, _ = sample_tokens(random_model, specs, SamplingOptions(copy_bias=6.0))
+    assert shared[:6] == plain[:6] != nudged[:6]
+    assert shared[6:] == nudged[6:] != plain[6:]
+    assert STYLES["reel"].copying == 0.0 and STYLES["folk"].copying == 1.0
+
+
+def test_a_dance_part_comes_back_as_it_was_but_for_a_second_ending(random_model):
+    """The first repeat of a dance part rewrites at most its last two bars; a song's
+    verse also changes a bar or two inside."""
+    parts = (PartSpec(8, "full"), PartSpec(8, "full"))
+    endings = {6, 7, 14, 15}
+    for style, inside in (("reel", False), ("folk", True)):
+        specs = [TuneSpec(style, Meter(4, 4), "major", parts, 2, (55, 84), seed)
+                 for seed in range(20)]
+        firsts, _ = sample_tokens(random_model, specs)
+        renewed = [{i for i, bar in enumerate(repeat_spec(spec, tokens, 1, seed).given)
+                    if bar is None}
+                   for seed, (spec, tokens) in enumerate(zip(specs, firsts, strict=True))]
+        assert any(renewed)  # some second endings
+        assert any(bars - endings for bars in renewed) == inside
 
 
 def test_trying_options_keeps_the_products_where_none_is_given() -> None:
