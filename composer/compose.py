@@ -68,8 +68,10 @@ TEMPO_SPREAD = 0.08  # a song's tempo is drawn within this fraction of the style
 # human ones (`isadei eval songs`). A dance part comes back as it was the first time round
 # (see styles.DANCE_COPYING).
 SECOND_ENDING = 0.2
-# Share of the other bars written anew, by repeat level, per form.
-REPEAT_SHARE = {"dance": (0.0, 0.05, 0.1), "song": (0.05, 0.1, 0.15), "chorale": (0.05, 0.1, 0.15)}
+# Share of the other bars written anew, by repeat level, per form: a verse or a chorale's
+# line comes back varied; a dance part as it was.
+VARIED_REPEATS = (0.05, 0.1, 0.15)
+REPEAT_SHARE = {"dance": (0.0, 0.05, 0.1), "song": VARIED_REPEATS, "chorale": VARIED_REPEATS}
 # A song's last chorus, after a bridge or sung again, goes up a whole step this often (in
 # the styles that do it: Style.lifts_last_chorus), and stays there to the end.
 LIFT_STEP = 2
