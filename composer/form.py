@@ -280,6 +280,9 @@ def _round_candidates(target_bars: float, bar_seconds: float, round_pattern: str
             for rounds in sorted({max(0, math.floor(near)), max(0, math.ceil(near))}):
                 if rounds == 0 and not tail.startswith("A"):
                     continue  # every piece starts with its A part
+                if dance and rounds == 0 and tail == "A" and a_bars > 8:
+                    continue  # A alone is a phrase for a tiny request; a long strain alone
+                    # would leave the tune's B out where A and B fit once through
                 cost = 0.4 * size_rank + 0.4 * tail_rank + 0.3 * (rounds == 0)
                 cost += _frame_cost(intro, coda, target_bars, bar_seconds)
                 # A dance set starts on the tune, as players start one (an intro quoting

@@ -158,6 +158,9 @@ def test_a_waltz_plays_sixteen_bar_parts_unless_the_length_wants_eight() -> None
     assert _part_lengths("waltz", "3/4", 144, 120) == {16}
     assert _part_lengths("waltz", "3/4", 144, 60) == {8}
     assert _part_lengths("reel", "4/4", 112, 120) == {8}
+    for tempo in range(132, 157):  # half a minute: A and B once through, not one long strain
+        plan = plan_form(STYLES["waltz"], Meter.parse("3/4"), tempo, 30)
+        assert {"A", "B"} <= {s.material for s in plan.sections if s.kind == "Part"}, tempo
 
 
 def test_lullaby_is_softer_and_shorter_by_default() -> None:
