@@ -14,7 +14,7 @@ import os
 import random
 import time
 from dataclasses import dataclass, replace
-from functools import lru_cache
+from functools import cache, lru_cache
 
 import torch
 
@@ -22,7 +22,13 @@ from composer import naming
 from composer.form import FormPlan, PlannedSection, plan_form
 from composer.heard import Heard
 from composer.instruments import Instrument, get_instrument
-from composer.model import DEFAULT_WEIGHTS, TuneLSTM, load_model, read_metadata
+from composer.model import (
+    DEFAULT_WEIGHTS,
+    TuneLSTM,
+    load_model,
+    own_network_path,
+    read_metadata,
+)
 from composer.music import (
     SCALES,
     TICKS_PER_QUARTER,
@@ -413,6 +419,16 @@ def default_model() -> tuple[TuneLSTM, Grammar]:
     return model, grammar_from_counts(counts)
 
 
+@cache
+def own_network(style_id: str) -> TuneLSTM | None:
+    """The style's own network, loaded once; None where the shared one writes the style (and
+    where other shared weights, ISADEI_WEIGHTS, come without one beside them)."""
+    path = own_network_path(style_id)
+    if not get_style(style_id).own_network or not path.exists():
+        return None
+    return load_model(path)
+
+
 def grammar_from_counts(counts: dict[str, int], min_count: int = 5) -> Grammar:
     """Only offer durations and chords the training data used often enough."""
     durations = {int(w[4:]) for w, n in counts.items() if w.startswith("DUR:") and n >= min_count}
@@ -421,11 +437,22 @@ def grammar_from_counts(counts: dict[str, int], min_count: int = 5) -> Grammar:
 
 
 def write_songs(model: TuneLSTM, grammar: Grammar, plans: list[SongPlan],
-                options: SamplingOptions | None = None) -> list[Song]:
+                options: SamplingOptions | None = None, own_networks: bool = True) -> list[Song]:
     """The network writes every take of every plan in one batch, then every varied repeat
-    in a second batch (a repeat keeps most of its take's bars, so it needs them first)."""
+    in a second batch (a repeat keeps most of its take's bars, so it needs them first).
+    A style with a network of its own is written by it (own_networks), in a batch of its own."""
+    def sample(specs: list[TuneSpec]) -> list[list[int]]:
+        networks = [(own_networks and own_network(spec.style)) or model for spec in specs]
+        tokens: list[list[int]] = [[] for _ in specs]
+        for network in {id(n): n for n in networks}.values():  # rows do not depend on the batch
+            rows = [i for i, n in enumerate(networks) if n is network]
+            sampled, _ = sample_tokens(network, [specs[i] for i in rows], options, grammar)
+            for i, row_tokens in zip(rows, sampled, strict=True):
+                tokens[i] = row_tokens
+        return tokens
+
     firsts = [take.spec for plan in plans for take in plan.takes]
-    tokens, _ = sample_tokens(model, firsts, options, grammar)
+    tokens = sample(firsts)
     repeats: list[TuneSpec] = []
     i = 0
     for plan in plans:
@@ -433,7 +460,7 @@ def write_songs(model: TuneLSTM, grammar: Grammar, plans: list[SongPlan],
             repeats += [repeat_spec(take.spec, tokens[i], level, plan.seed)
                         for level in range(1, plan.repeat_levels + 1)]
             i += 1
-    repeat_tokens, _ = sample_tokens(model, repeats, options, grammar) if repeats else ([], 0)
+    repeat_tokens = sample(repeats) if repeats else []
     first_tunes = iter([as_tune(s, spec) for s, spec in zip(tokens, firsts, strict=True)])
     repeat_tunes = iter([as_tune(s, spec) for s, spec in zip(repeat_tokens, repeats, strict=True)])
     songs = []

@@ -24,6 +24,12 @@ WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights"
 DEFAULT_WEIGHTS = Path(os.environ.get("ISADEI_WEIGHTS") or WEIGHTS_DIR / "isadei-lstm.safetensors")
 
 
+def own_network_path(style_id: str, shared: Path = DEFAULT_WEIGHTS) -> Path:
+    """Where a style's own network lives (composer.styles.Style.own_network): beside the
+    shared one, its name and the style's."""
+    return shared.with_name(f"{shared.stem}-{style_id}{shared.suffix}")
+
+
 @dataclass
 class ModelConfig:
     vocab_size: int = len(VOCAB)

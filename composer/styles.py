@@ -55,6 +55,10 @@ class Style:
     # snapped 0.10 of their notes against 0.068 in the corpus's and 0.031 in the held-out
     # ones (`isadei eval songs`, four seeds: told from human ones 0.69; at 0.4 of it, 0.60).
     guidance: float = 1.0
+    # True: the style is written by a network of its own, beside the shared one in weights/
+    # (isadei-lstm-<style>.safetensors): the shared network trained on the style's tunes
+    # alone and mixed back with it (composer/training/train.py, TrainConfig.mix).
+    own_network: bool = False
     # Irish dance tunes: cuts and rolls in the played audio (composer/ornaments.py).
     ornamented: bool = False
     # >0: eighths written even are played long-short, the first taking this share of a
@@ -126,7 +130,10 @@ STYLES: dict[str, Style] = {
               "tuba", "brass section", True,
               modes=("major", "minor"),
               meter_weights=(35, 20, 45), mode_weights=(96, 2), rounds_per_tune=1,
-              register=73),
+              # Its own network: wave 3 trained on the 124 marches and mixed back (0.7):
+              # 32 marches in 4/4 heard as marches 9 times against 3, eighth notes 0.48 of
+              # their notes against 0.63 (human 4/4 marches 0.12: dotted pairs, quarters).
+              register=73, own_network=True),
         Style("jig", "an Irish double jig in 6/8", ("6/8",),
               (96, 126), 112, "dance", 2, "violin", "jig",
               "acoustic bass", "acoustic guitar (steel)", True,

@@ -2,6 +2,7 @@
 refused with a clear error."""
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -56,6 +57,26 @@ def test_tiny_training_run_lowers_the_loss(tmp_path):
     assert (tmp_path / "tiny-lstm-loss.png").stat().st_size > 1000
 
 
+def test_a_styles_own_network_is_trained_on_its_tunes_and_mixed_back(tmp_path):
+    shared = replace(TrainConfig(out_dir=tmp_path / "shared", resume=False).tiny(), max_epochs=1)
+    train(shared)
+    own = replace(TrainConfig(out_dir=tmp_path / "own", resume=False).tiny(),
+                  init_from=shared.weights_path, styles=("air", "reel"), max_steps=4)
+    train(own)
+    half = replace(own, out_dir=tmp_path / "half", mix=0.5)
+    train(half)
+    start, trained = load_file(shared.weights_path), load_file(own.weights_path)
+    mixed = load_file(half.weights_path)
+    for name, tensor in mixed.items():  # the same steps (one seed), then half way back
+        assert torch.allclose(tensor, (start[name] + trained[name]) / 2, atol=1e-6), name
+    assert not torch.equal(trained["head.bias"], start["head.bias"])
+    meta = read_metadata(half.weights_path)["training"]
+    assert meta["styles"] == ["air", "reel"] and meta["steps"] == 4 and meta["mix"] == 0.5
+    assert meta["tunes"]["valid"] == 2  # the tiny corpus's held-out air and reel only
+    with pytest.raises(ValueError, match="mix needs init_from and max_steps"):
+        train(replace(half, max_steps=0))
+
+
 def test_corrupt_or_missing_checkpoint_is_a_clear_error(tmp_path):
     broken = tmp_path / "broken.safetensors"
     broken.write_bytes(DEFAULT_WEIGHTS.read_bytes()[:5000])
@@ -91,8 +112,6 @@ def test_sample_writes_readable_midi_and_refuses_unknown_styles(tmp_path):
 def test_a_song_may_lift_its_last_chorus_a_whole_step():
     """Some long folk songs (never a lullaby) sing the last chorus a whole step up, and
     end there: the same music as without the lift, moved up, chords and key with it."""
-    from dataclasses import replace
-
     from composer.compose import LIFT_STEP, plan_song, write_songs
 
     plans = [plan_song(SongRequest(style="folk", length_seconds=150), seed) for seed in range(20)]

@@ -15,6 +15,7 @@ from composer.training.songs_eval import (
     _cut_into_bars,
     _seconds_to,
     over_seeds,
+    song_requests,
     songs_markdown,
 )
 
@@ -130,6 +131,14 @@ def test_spread_and_inside_flag():
     assert not sf.against([0.99], list(np.linspace(0, 0.5, 11)))["inside"]
 
 
+def test_seeds_measure_songs_of_their_own():
+    requests, first = song_requests(12, 0)
+    assert len(requests) == len(first) == 12 * 13 and first == list(range(len(first)))
+    assert [r.length_seconds for r in requests[:5]] == [None, 45, 90, 150, None]
+    later = [song_requests(12, seed)[1] for seed in (1, 2, 3)]
+    assert all(not set(first) & set(seeds) for seeds in later)  # no song measured twice
+
+
 def test_midi_timeline_helpers():
     bars = _cut_into_bars([Note(60, 36), Note(62, 24), Note(None, 36)], 48, 96)
     assert [[(n.pitch, n.ticks) for n in b.notes] for b in bars] == [
@@ -144,7 +153,8 @@ def test_markdown_of_a_minimal_result():
     stats = {name: dict(spread) for name in ("bar_repetition", "out_of_scale", "sixteenths",
                                              "rhythm")}
     style = {"per_style": {"jig": 1.0}, "overall": 1.0, "confusion": {"jig": {"jigs": 2}},
-             "per_group": {"jigs": 1.0}}
+             "per_group": {"jigs": 1.0},
+             "per_style_meter": {"jig": {"6/8": [2, 2]}, "march": {"2/4": [0, 1], "4/4": [1, 1]}}}
     result = {
         "songs": 2, "windows": 6, "window_bars": 16, "command": "x", "seconds": 1.0,
         "human_vs_generated": {"accuracy": 0.8, "accuracy_boosted_trees": 0.9,
@@ -179,3 +189,7 @@ def test_markdown_of_a_minimal_result():
     text = songs_markdown({"songs": result, "songs_over_seeds": spread})
     assert "Over 2 seeds (2 songs each" in text and "0.70 (0.60-0.80) (logistic)" in text
     assert "jig 0.65 (0.50-0.80)" in text and "jigs 0.75 (0.50-1.00) against 1.00" in text
+    # Where a style is lost: recognised songs per meter, pooled over the seeds, for the
+    # styles written in more than one meter.
+    assert spread["per_style_meter_recognised"]["ours"]["march"] == {"2/4": [0, 2], "4/4": [2, 2]}
+    assert "march 2/4 0/2 (0/2), 4/4 2/2 (2/2)" in text and "jig 6/8" not in text

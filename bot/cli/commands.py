@@ -75,9 +75,13 @@ def cmd_train(args: argparse.Namespace) -> None:
         resume=not args.fresh,
         init_from=Path(args.init_from) if args.init_from else None,
         lr=args.lr,
+        styles=tuple(args.styles or ()),
     )
-    # Rare styles' weighting: TrainConfig's unless given (tried in wave 8).
-    given = {"style_floor": args.style_floor, "max_repeat": args.max_repeat}
+    # TrainConfig's unless given: rare styles' weighting (tried in wave 8), a style's own
+    # network's fixed steps and mix, the batch and the file's name.
+    given = {"style_floor": args.style_floor, "max_repeat": args.max_repeat,
+             "max_steps": args.steps, "mix": args.mix, "batch_size": args.batch_size,
+             "name": args.name}
     config = replace(config, **{k: v for k, v in given.items() if v is not None})
     if args.tiny:
         config = config.tiny()
@@ -188,6 +192,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--style-floor", type=int,
                    help="repeat a rare style's tunes until it counts about this many an epoch")
     p.add_argument("--max-repeat", type=int, help="the most times one tune comes in an epoch")
+    p.add_argument("--styles", nargs="+", metavar="STYLE",
+                   help="train and validate on these styles' tunes only (a style's own network)")
+    p.add_argument("--steps", type=int,
+                   help="train exactly this many steps and keep the last weights")
+    p.add_argument("--mix", type=float,
+                   help="with --steps: keep init + MIX x (trained - init), as WiSE-FT does")
+    p.add_argument("--batch-size", type=int)
+    p.add_argument("--name", help="the weights file's name (default isadei-lstm)")
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("sample", help="sample tunes from the model as MIDI files")

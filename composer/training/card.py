@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 
 from composer.data import STATS_PATH
-from composer.model import DEFAULT_WEIGHTS, read_metadata
+from composer.model import DEFAULT_WEIGHTS, own_network_path, read_metadata
 from composer.styles import STYLES
 
 
@@ -19,6 +19,37 @@ def _table(rows: list[tuple[str, object]], header: tuple[str, str]) -> str:
     lines = [f"| {header[0]} | {header[1]} |", "|---|---|"]
     lines += [f"| {k} | {v} |" for k, v in rows]
     return "\n".join(lines)
+
+
+def own_networks_section(weights: Path) -> str:
+    """The styles written by a network of their own (Style.own_network), from each file's
+    metadata: what it was trained on, how, its held-out loss against the shared network's."""
+    parts = []
+    for style in (s for s in STYLES.values() if s.own_network):
+        path = own_network_path(style.id, weights)
+        if not path.exists():
+            parts.append(f"- {style.id}: `{path.name}` is missing; the shared network writes it.")
+            continue
+        t = read_metadata(path)["training"]
+        start = t.get("start_valid_loss")
+        held_out = (f"{start:.4f} -> {t['best_valid_loss']:.4f}" if start is not None
+                    else f"{t['best_valid_loss']:.4f}")
+        parts.append(
+            f"- **{style.id}**: `{path.name}` ({path.stat().st_size / 1e6:.1f} MB). The shared "
+            f"network trained on the {', '.join(t['styles'])} tunes of the training split alone "
+            f"({t['tunes']['train']:,} sequences an epoch, a rare style's tunes repeated; "
+            f"{t['steps']} steps, batch {t['batch_size']},"
+            f" learning rate {t['lr']}), then mixed back with it: the shared weights + "
+            f"{t['mix']:g} x the change (WiSE-FT). Loss on the style's {t['tunes']['valid']} "
+            f"validation tunes, shared network -> this one: {held_out} nats/token (its test "
+            f"tunes and its songs: the notes below). Reproduce: `isadei train --out weights "
+            f"--fresh --init-from "
+            f"weights/{weights.name} --styles {' '.join(t['styles'])} --steps {t['steps']} "
+            f"--lr {t['lr']:g} --batch-size {t['batch_size']} --mix {t['mix']:g} "
+            f"--name {path.stem}`.")
+    if not parts:
+        return ""
+    return "\n".join(["## Styles with a network of their own", "", *parts, ""])
 
 
 def model_card(weights: Path = DEFAULT_WEIGHTS, metrics_md: Path | None = None) -> str:
@@ -94,6 +125,7 @@ Loss curve: `weights/isadei-lstm-loss.png`.
 Reproduce: `make corpus` (rebuild the data cache, ~12 min) then `make train`
 (`isadei train`; resumable, early stopping on validation loss, writes this folder).
 
+{own_networks_section(weights)}
 {metrics}
 
 {songs}

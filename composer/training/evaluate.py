@@ -209,7 +209,7 @@ def compose_songs(model: TuneLSTM, grammar: Grammar, weights: Path, per_style: i
     if Path(weights).resolve() == DEFAULT_WEIGHTS.resolve():
         songs = compose_many(requests, seeds)
     else:
-        songs = write_songs(model, grammar, plans)
+        songs = write_songs(model, grammar, plans, own_networks=False)
     for song in songs:
         song.timings["batch"] = time.perf_counter() - started
     return plans, songs

@@ -10,7 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from composer.arrange import arrange
-from composer.compose import default_model, plan_song, transpose_bar
+from composer.compose import default_model, own_network, plan_song, transpose_bar
 from composer.midi import write_midi
 from composer.music import Tune
 from composer.request import SongRequest
@@ -44,6 +44,7 @@ def sample_to_midi(style: str, n: int, out_dir: Path, seed: int = 0,
         raise ValueError("choose 1..1000 tunes of 1..64 bars a part")
     options = SamplingOptions.trying(temperature=temperature, top_p=top_p)
     model, grammar = default_model()
+    model = own_network(style) or model  # the network that writes the style in songs
     request = SongRequest(style=style)
     plans = [plan_song(request, seed + i) for i in range(n)]
     parts = (PartSpec(bars, "half"), PartSpec(bars, "full"))

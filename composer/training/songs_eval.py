@@ -52,6 +52,9 @@ DEFAULT_OUT = WEIGHTS_DIR / "metrics.json"
 SONG_LENGTHS = (None, 45, 90, 150)  # seconds asked for, in turn (None = the style default)
 STOCK_NOTES, COPY_NOTES = 12, 20  # a shared run this long is idiom; this long is copying
 LENGTH_TOLERANCE = 0.10
+# Seed s composes its songs from seeds s * SEED_STRIDE on: seeds share no song. (They used
+# to be s + k: seeds 0-3 then drew the meter, key and sampling seeds of the same 15 airs.)
+SEED_STRIDE = 10_000
 STYLE_TRAIN_WINDOWS = 1200  # per coarse group: enough for the trees, quick to featurise
 
 
@@ -180,18 +183,22 @@ def _seconds_to(end: float, tempos: list[tuple[int, int]], ppq: int) -> float:
     return seconds
 
 
+def song_requests(per_style: int, seed: int, lengths=SONG_LENGTHS) -> tuple[list, list[int]]:
+    """per_style requests of every style, the lengths in turn, and each song's seed."""
+    from composer.request import SongRequest
+    from composer.styles import STYLES
+
+    requests = [SongRequest(style=style, length_seconds=lengths[k % len(lengths)])
+                for style in STYLES for k in range(per_style)]
+    return requests, [seed * SEED_STRIDE + k for k in range(len(requests))]
+
+
 def compose_delivered(per_style: int, seed: int, lengths=SONG_LENGTHS,
                       workdir: Path | None = None, options=None) -> list[Delivered]:
     """per_style songs of every style in one batch, each written to MIDI and read back."""
     from composer.compose import compose_many, plan_song
-    from composer.request import SongRequest
-    from composer.styles import STYLES
 
-    requests, seeds = [], []
-    for style in STYLES:
-        for k in range(per_style):
-            requests.append(SongRequest(style=style, length_seconds=lengths[k % len(lengths)]))
-            seeds.append(seed + len(seeds))
+    requests, seeds = song_requests(per_style, seed, lengths)
     songs = compose_many(requests, seeds, options)
     with tempfile.TemporaryDirectory(dir=workdir) as tmp:
         return [deliver(song, plan_song(r, s).form.target_seconds, Path(tmp))
@@ -271,6 +278,7 @@ def style_recognition(delivered: list[Delivered], train: list[Tune],
         proba = model.predict_proba(wx)
         confusion: dict[str, Counter] = defaultdict(Counter)
         hits: dict[str, list[bool]] = defaultdict(list)
+        meter_hits: dict[str, dict[str, list[bool]]] = defaultdict(lambda: defaultdict(list))
         window_hits: dict[str, list[bool]] = defaultdict(list)
         row = 0
         for _, style, ws in items:
@@ -279,6 +287,7 @@ def style_recognition(delivered: list[Delivered], train: list[Tune],
             guess = str(model.classes_[p.mean(axis=0).argmax()])
             confusion[style][guess] += 1
             hits[style].append(guess == sf.GROUP_OF[style])
+            meter_hits[style][ws[0].meter.name].append(guess == sf.GROUP_OF[style])
             window_hits[style] += [str(model.classes_[k]) == sf.GROUP_OF[style]
                                    for k in p.argmax(axis=1)]
         groups: dict[str, list[bool]] = defaultdict(list)
@@ -290,6 +299,9 @@ def style_recognition(delivered: list[Delivered], train: list[Tune],
                                       for s, h in sorted(window_hits.items())},
                 "per_group": {g: round(float(np.mean(h)), 4) for g, h in sorted(groups.items())},
                 "overall": round(float(np.mean([v for h in hits.values() for v in h])), 4),
+                # recognised / songs (tunes) per meter: where a style is lost
+                "per_style_meter": {s: {m: [sum(h), len(h)] for m, h in sorted(by.items())}
+                                    for s, by in sorted(meter_hits.items())},
                 "confusion": {s: dict(sorted(c.items())) for s, c in sorted(confusion.items())}}
 
     ours = judge([(d.tune.id, d.song.style, d.windows) for d in delivered])
@@ -512,8 +524,22 @@ def over_seeds(results: list[dict]) -> dict:
             g: {"ours": each(lambda r, g=g: r["style"]["generated"]["per_group"][g]),
                 "human": each(lambda r, g=g: r["style"]["human_held_out"]["per_group"][g])}
             for g in first["style"]["generated"]["per_group"]},
+        "per_style_meter_recognised": {
+            who: _pooled([r["style"][key]["per_style_meter"] for r in results])
+            for who, key in (("ours", "generated"), ("human", "human_held_out"))},
         "command": f"{first['command']} --seeds {len(results)}",
     }
+
+
+def _pooled(counts: list[dict]) -> dict:
+    """[recognised, songs] per style and meter, summed over seeds."""
+    total: dict = defaultdict(lambda: defaultdict(lambda: [0, 0]))
+    for seed_counts in counts:
+        for style, by_meter in seed_counts.items():
+            for meter, (hit, n) in by_meter.items():
+                total[style][meter][0] += hit
+                total[style][meter][1] += n
+    return {s: {m: list(c) for m, c in sorted(by.items())} for s, by in sorted(total.items())}
 
 
 def evaluate_songs(per_style: int = 12, seed: int = 0, out: Path = DEFAULT_OUT,
@@ -644,8 +670,31 @@ def over_seeds_lines(spread: dict) -> list[str]:
         f"{show(spread['style_recognised'])}.",
         f"Human vs generated per style: {styles}.",
         f"Style recognised per group, ours against held-out human: {groups}.",
+        *_meter_lines(spread),
         f"Reproduce: `{spread['command']}`.",
     ]
+
+
+def _meter_lines(spread: dict) -> list[str]:
+    """Recognition per meter, ours against held-out human, for the styles our songs wrote in
+    more than one meter (a style may be heard in one meter and lost in another)."""
+    pooled = spread.get("per_style_meter_recognised")
+    if not pooled:
+        return []
+    ours, human = pooled["ours"], pooled["human"]
+
+    def show(counts: dict, meter: str) -> str:
+        hit, n = counts.get(meter, (0, 0))
+        return f"{hit}/{n}" if n else "-"
+
+    parts = []
+    for style in sorted(ours):
+        meters = sorted(ours[style])
+        if len(meters) > 1:
+            parts.append(f"{style} " + ", ".join(
+                f"{m} {show(ours[style], m)} ({show(human.get(style, {}), m)})" for m in meters))
+    return [f"Style recognised per meter, ours (held-out human tunes, once per seed): "
+            f"{'; '.join(parts)}."] if parts else []
 
 
 def songs_markdown(result: dict) -> str:

@@ -53,6 +53,13 @@ class TrainConfig:
     # starts at zero, and at the network's rate it had moved 0.03 (token embeddings: ~11)
     # in the 200 steps of a warm start's warm-up.
     style_lr_scale: float = 20.0
+    # A style's own network (Style.own_network): the shared one trained on that style's tunes
+    # alone for a fixed number of steps, then mixed back with it, as in WiSE-FT (Wortsman et
+    # al. 2022). Trained alone on its 124 marches the network overfits within 20 steps; the
+    # mix keeps what it learned of the style without its narrowness (weights/TRAINING_NOTES).
+    styles: tuple[str, ...] = ()  # train and validate on these styles' tunes only (empty: all)
+    max_steps: int = 0  # >0: exactly this many steps, then the last weights are saved
+    mix: float = 1.0  # saved weights = init_from + mix * (trained - init_from), with max_steps
 
     def tiny(self) -> TrainConfig:
         """A smoke-test configuration: the test fixture and a small network."""
@@ -78,15 +85,18 @@ def pick_device(name: str) -> torch.device:
 
 
 def encode_split(corpus: Path | None, style_floor: int = 0,
-                 max_repeat: int = TrainConfig.max_repeat) -> dict[str, list[list[int]]]:
-    """Token sequences per split; tunes the vocabulary cannot hold are skipped. Training
-    tunes of rare styles are repeated up to `style_floor` tunes per style, each at most
-    `max_repeat` times (see TrainConfig)."""
+                 max_repeat: int = TrainConfig.max_repeat,
+                 only: tuple[str, ...] = ()) -> dict[str, list[list[int]]]:
+    """Token sequences per split (of the styles in `only`, when given); tunes the vocabulary
+    cannot hold are skipped. Training tunes of rare styles are repeated up to `style_floor`
+    tunes per style, each at most `max_repeat` times (see TrainConfig)."""
     from composer.training.corpus import load_corpus, split_of
 
     splits: dict[str, list[list[int]]] = {"train": [], "valid": [], "test": []}
     styles: list[str] = []
     for tune in load_corpus(corpus):
+        if only and tune.style not in only:
+            continue
         try:
             split = split_of(tune.id)
             splits[split].append(encode(tune))
@@ -215,7 +225,9 @@ def train(config: TrainConfig) -> dict:
     out_dir = Path(config.out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
 
-    splits = encode_split(config.corpus, config.style_floor, config.max_repeat)
+    if config.mix != 1.0 and not (config.max_steps and config.init_from):
+        raise ValueError("mix needs init_from and max_steps: it mixes the last weights back")
+    splits = encode_split(config.corpus, config.style_floor, config.max_repeat, config.styles)
     valid = batches(splits["valid"], 64, config.max_len, rng, shuffle=False)
     n_tokens = sum(len(s) for s in splits["train"])
     print(f"data: {len(splits['train'])} train / {len(splits['valid'])} valid / "
@@ -232,7 +244,7 @@ def train(config: TrainConfig) -> dict:
          {"params": list(style), "lr_scale": config.style_lr_scale}],
         lr=config.lr, weight_decay=config.weight_decay)
     steps_per_epoch = math.ceil(len(splits["train"]) / config.batch_size)
-    total_steps = steps_per_epoch * config.max_epochs
+    total_steps = config.max_steps or steps_per_epoch * config.max_epochs
     step, best, history, bad_evals, elapsed = 0, float("inf"), [], 0, 0.0
 
     if config.resume and config.checkpoint_path.exists():
@@ -245,6 +257,8 @@ def train(config: TrainConfig) -> dict:
         print(f"resumed at step {step} (best valid {best:.4f})")
 
     print(f"model: {model.num_parameters():,} parameters {asdict(config.model)}")
+    # A fixed-steps run reports where it started from too, to compare the held-out loss with.
+    start_loss = evaluate_loss(model, valid, device) if config.max_steps and not step else None
     started = time.time() - elapsed
     tokens_seen, window_start, window_tokens = 0, time.time(), 0
     stop = ""
@@ -274,7 +288,7 @@ def train(config: TrainConfig) -> dict:
                                 "tokens_per_s": rate, "minutes": (time.time() - started) / 60})
                 tqdm.write(f"step {step}: train {loss.item():.4f} valid {valid_loss:.4f} "
                            f"({rate:,.0f} tok/s)")
-                if valid_loss < best - 1e-4:
+                if valid_loss < best - 1e-4 and not config.max_steps:
                     best, bad_evals = valid_loss, 0
                     save_model(model, config.weights_path, metadata=_metadata(
                         config, splits, step, best, history, time.time() - started, device))
@@ -285,15 +299,26 @@ def train(config: TrainConfig) -> dict:
                             "bad_evals": bad_evals, "elapsed": time.time() - started,
                             "rng": rng.getstate()}, config.checkpoint_path)
                 plot_losses(history, out_dir / f"{config.name}-loss.png")
-                if bad_evals >= config.patience:
+                if step >= total_steps:
+                    stop = f"{total_steps} steps done"
+                elif bad_evals >= config.patience and not config.max_steps:
                     stop = "early stopping: validation loss stopped improving"
                 elif (time.time() - started) / 60 >= config.max_minutes:
                     stop = f"time budget of {config.max_minutes} minutes reached"
-                elif step >= total_steps:
-                    stop = f"{config.max_epochs} epochs done"
                 if stop:
                     break
     progress.close()
+    if config.max_steps:
+        if config.mix != 1.0:  # WiSE-FT: part of the way back to where it started
+            start = TuneLSTM(config.model)
+            warm_start(start, Path(config.init_from))
+            for name, tensor in start.to(device).state_dict().items():
+                trained = model.state_dict()[name]
+                trained.copy_(tensor + config.mix * (trained - tensor))
+        best = evaluate_loss(model, valid, device)  # of the weights saved
+        metadata = _metadata(config, splits, step, best, history, time.time() - started, device)
+        metadata["training"]["start_valid_loss"] = start_loss
+        save_model(model, config.weights_path, metadata=metadata)
     print(f"{stop}; best validation loss {best:.4f} nats/token; weights in {config.weights_path}")
     return {"best_valid_loss": best, "steps": step, "stop": stop}
 
@@ -307,6 +332,7 @@ def _metadata(config: TrainConfig, splits: dict, step: int, best: float, history
             "max_len": config.max_len, "seed": config.seed, "style_floor": config.style_floor,
             "max_repeat": config.max_repeat,
             "style_lr_scale": config.style_lr_scale,
+            "styles": list(config.styles), "max_steps": config.max_steps, "mix": config.mix,
             "init_from": str(config.init_from) if config.init_from else None,
             "tunes": {k: len(v) for k, v in splits.items()},
             "train_tokens": sum(len(s) for s in splits["train"]),
