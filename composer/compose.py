@@ -52,7 +52,7 @@ from composer.sampler import (
     sample_tokens,
 )
 from composer.song import Section, Song
-from composer.styles import Style, get_style, slots_per_bar, tempo_in_meter
+from composer.styles import STYLES, Style, get_style, slots_per_bar, tempo_in_meter
 from composer.tokens import INDEX, bar_tokens, key_shift
 
 # Keys folk players reach for, per mode; a seeded pick when the request names none.
@@ -427,6 +427,13 @@ def own_network(style_id: str) -> TuneLSTM | None:
     if not get_style(style_id).own_network or not path.exists():
         return None
     return load_model(path)
+
+
+def networks() -> list[TuneLSTM]:
+    """The shared network and every style's own, loaded: what a worker warms and moves to
+    its device."""
+    own = [network for style in STYLES if (network := own_network(style)) is not None]
+    return [default_model()[0], *own]
 
 
 def grammar_from_counts(counts: dict[str, int], min_count: int = 5) -> Grammar:

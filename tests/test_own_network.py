@@ -7,7 +7,14 @@ import pytest
 import torch
 
 import composer.compose
-from composer.compose import compose_many, own_network, plan_song, write_songs
+from composer.compose import (
+    compose_many,
+    default_model,
+    networks,
+    own_network,
+    plan_song,
+    write_songs,
+)
 from composer.model import DEFAULT_WEIGHTS, ModelConfig, TuneLSTM, own_network_path, read_metadata
 from composer.request import SongRequest
 from composer.sampler import Grammar
@@ -48,6 +55,7 @@ def test_the_shipped_styles_with_their_own_network_have_it_beside_the_shared_one
         assert training["start_valid_loss"] > 0 and training["best_valid_loss"] > 0  # the card's
         assert isinstance(own_network(style), TuneLSTM)
     assert own_network("jig") is None
+    assert [id(n) for n in networks()] == [id(default_model()[0]), id(own_network("march"))]
     from composer.training.card import model_card
 
     card = model_card()  # the card says what it is and how to make it again

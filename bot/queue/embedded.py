@@ -52,9 +52,9 @@ def warm_in_background() -> threading.Thread:
     def warm() -> None:
         try:
             from bot.queue.engine import warm_renderer
-            from composer.compose import default_model
+            from composer.compose import networks
 
-            default_model()
+            networks()
             warm_renderer()
             logger.info("warm: the model and the SoundFont are loaded")
         except Exception:  # the first song loads them itself, and says what is wrong

@@ -33,12 +33,12 @@ def load_model(device: str = "auto") -> str:
     """
     import torch
 
-    from composer.compose import default_model
+    from composer.compose import networks
 
     if device == "auto":
         device = "cuda" if torch.cuda.is_available() else "cpu"
-    model, _ = default_model()  # cached: compose_many uses this very model
-    model.to(device)
+    for network in networks():  # cached: compose_many uses these very networks
+        network.to(device)
     if device.startswith("cuda"):
         return f"{device} ({torch.cuda.get_device_name(torch.device(device))})"
     return f"cpu ({torch.get_num_threads()} threads)"
