@@ -195,15 +195,9 @@ def compose_songs(model: TuneLSTM, grammar: Grammar, weights: Path, per_style: i
     steps (plan, write takes and repeats, assemble) run on the model under test.
     """
     from composer.compose import compose_many, plan_song, write_songs
-    from composer.request import SongRequest
-    from composer.styles import STYLES
+    from composer.training.songs_eval import song_requests
 
-    requests, seeds = [], []
-    for style in STYLES:
-        for k in range(per_style):
-            requests.append(SongRequest(style=style,
-                                        length_seconds=lengths[k % len(lengths)]))
-            seeds.append(seed + len(seeds))
+    requests, seeds = song_requests(per_style, seed, lengths)
     plans = [plan_song(r, s) for r, s in zip(requests, seeds, strict=True)]
     started = time.perf_counter()
     if Path(weights).resolve() == DEFAULT_WEIGHTS.resolve():
