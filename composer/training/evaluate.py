@@ -33,6 +33,7 @@ from composer.training.corpus import CACHE_PATH, load_corpus, split_of
 from composer.training.harmony import chord_tone_rate, chords_per_bar_for
 from composer.training.laps import Laps
 from composer.training.ngram import choose_order
+from composer.training.songs_eval import SONG_LENGTHS, song_requests
 from composer.training.train import batches, evaluate_loss
 
 DEFAULT_OUT = WEIGHTS_DIR / "metrics.json"
@@ -42,7 +43,6 @@ DEFAULT_OUT = WEIGHTS_DIR / "metrics.json"
 SAMPLE_RANGE = (48, 91)
 SAMPLE_BATCH = 100  # tunes per sample_tunes call (sorted by length, so little is wasted)
 FIGURE_NOTES = (12, 20)  # copying: shared runs of this many notes with the training set
-SONG_LENGTHS = (None, 45, 90, 150)  # seconds asked for, in turn (None = the style default)
 SONG_KINDS = ("Intro", "Verse", "Chorus", "Bridge", "Coda", "Part")
 
 
@@ -195,7 +195,6 @@ def compose_songs(model: TuneLSTM, grammar: Grammar, weights: Path, per_style: i
     steps (plan, write takes and repeats, assemble) run on the model under test.
     """
     from composer.compose import compose_many, plan_song, write_songs
-    from composer.training.songs_eval import song_requests
 
     requests, seeds = song_requests(per_style, seed, lengths)
     plans = [plan_song(r, s) for r, s in zip(requests, seeds, strict=True)]
