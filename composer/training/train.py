@@ -312,9 +312,9 @@ def train(config: TrainConfig) -> dict:
         if config.mix != 1.0:  # WiSE-FT: part of the way back to where it started
             start = TuneLSTM(config.model)
             warm_start(start, Path(config.init_from))
+            state = model.state_dict()
             for name, tensor in start.to(device).state_dict().items():
-                trained = model.state_dict()[name]
-                trained.copy_(tensor + config.mix * (trained - tensor))
+                state[name].copy_(tensor + config.mix * (state[name] - tensor))
         best = evaluate_loss(model, valid, device)  # of the weights saved
         metadata = _metadata(config, splits, step, best, history, time.time() - started, device)
         metadata["training"]["start_valid_loss"] = start_loss
