@@ -449,10 +449,10 @@ def write_songs(model: TuneLSTM, grammar: Grammar, plans: list[SongPlan],
     in a second batch (a repeat keeps most of its take's bars, so it needs them first).
     A style with a network of its own is written by it (own_networks), in a batch of its own."""
     def sample(specs: list[TuneSpec]) -> list[list[int]]:
-        networks = [(own_networks and own_network(spec.style)) or model for spec in specs]
+        writers = [(own_networks and own_network(spec.style)) or model for spec in specs]
         tokens: list[list[int]] = [[] for _ in specs]
-        for network in {id(n): n for n in networks}.values():  # rows do not depend on the batch
-            rows = [i for i, n in enumerate(networks) if n is network]
+        for network in {id(n): n for n in writers}.values():  # rows do not depend on the batch
+            rows = [i for i, n in enumerate(writers) if n is network]
             sampled, _ = sample_tokens(network, [specs[i] for i in rows], options, grammar)
             for i, row_tokens in zip(rows, sampled, strict=True):
                 tokens[i] = row_tokens
