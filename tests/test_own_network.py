@@ -46,20 +46,22 @@ def test_a_march_is_written_by_its_own_network_and_a_jig_by_the_shared_one(monke
 
 def test_the_shipped_styles_with_their_own_network_have_it_beside_the_shared_one():
     own = [s.id for s in STYLES.values() if s.own_network]
-    assert own == ["march"]
+    assert own == ["march", "hornpipe"]
     for style in own:
         path = own_network_path(style)
         assert path.parent == DEFAULT_WEIGHTS.parent and path.stat().st_size < 50e6
         training = read_metadata(path)["training"]
-        assert training["styles"] == [style] and 0 < training["mix"] < 1
+        assert training["styles"] == [style] and 0 < training["mix"] <= 1
         assert training["start_valid_loss"] > 0 and training["best_valid_loss"] > 0  # the card's
         assert isinstance(own_network(style), TuneLSTM)
     assert own_network("jig") is None
-    assert [id(n) for n in networks()] == [id(default_model()[0]), id(own_network("march"))]
+    assert [id(n) for n in networks()] == [id(default_model()[0]),
+                                          *(id(own_network(s)) for s in own)]
     from composer.training.card import model_card
 
     card = model_card()  # the card says what it is and how to make it again
-    assert "## Styles with a network of their own" in card and "--styles march" in card
+    assert "## Styles with a network of their own" in card
+    assert all(f"--styles {s} " in card for s in own)
 
 
 @pytest.mark.parametrize("style", ["march", "jig"])

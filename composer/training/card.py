@@ -34,18 +34,22 @@ def own_networks_section(weights: Path) -> str:
         start = t.get("start_valid_loss")
         held_out = (f"{start:.4f} -> {t['best_valid_loss']:.4f}" if start is not None
                     else f"{t['best_valid_loss']:.4f}")
+        mix = t.get("mix", 1.0)
+        mixed = (f", then mixed back with it: the shared weights + {mix:g} x the change "
+                 "(WiSE-FT)" if mix != 1.0 else ", used as trained")
+        mix_flag = f" --mix {mix:g}" if mix != 1.0 else ""
         parts.append(
             f"- **{style.id}**: `{path.name}` ({path.stat().st_size / 1e6:.1f} MB). The shared "
             f"network trained on the {', '.join(t['styles'])} tunes of the training split alone "
-            f"({t['tunes']['train']:,} sequences an epoch, a rare style's tunes repeated; "
+            f"({t['tunes']['train']:,} sequences an epoch, a rare style's tunes repeated to the "
+            f"style floor; "
             f"{t['steps']} steps, batch {t['batch_size']},"
-            f" learning rate {t['lr']}), then mixed back with it: the shared weights + "
-            f"{t['mix']:g} x the change (WiSE-FT). Loss on the style's {t['tunes']['valid']} "
+            f" learning rate {t['lr']}){mixed}. Loss on the style's {t['tunes']['valid']} "
             f"validation tunes, shared network -> this one: {held_out} nats/token (its test "
             f"tunes and its songs: the notes below). Reproduce: `isadei train --out weights "
             f"--fresh --init-from "
             f"weights/{weights.name} --styles {' '.join(t['styles'])} --steps {t['steps']} "
-            f"--lr {t['lr']:g} --batch-size {t['batch_size']} --mix {t['mix']:g} "
+            f"--lr {t['lr']:g} --batch-size {t['batch_size']}{mix_flag} "
             f"--name {path.stem}`.")
     if not parts:
         return ""
