@@ -282,11 +282,27 @@ SMUFL_TEXT = {
 SMUFL_TSPAN = re.compile(r'<tspan font-family="Leipzig" font-size="(\d+)px">([^<]*)</tspan>')
 
 
+# The system fonts that paint them: DejaVu Sans has the quarter and eighth notes and the
+# accidentals but not the Musical Symbols block (the half note of a 2/2 or 3/2 tempo mark
+# came out as a box); FreeSerif has it (fonts-freefont-ttf, scripts/setup.sh).
+TEXT_FONT, MUSICAL_SYMBOLS_FONT = "DejaVu Sans", "FreeSerif"
+# The size of the text glyphs against verovio's music font: FreeSerif draws its notes small.
+GLYPH_SCALE = {TEXT_FONT: 0.62, MUSICAL_SYMBOLS_FONT: 0.85}
+
+
+def glyph_font(text: str) -> str:
+    """The font to paint this text in: one with the Musical Symbols block where it needs it."""
+    return MUSICAL_SYMBOLS_FONT if any(0x1D100 <= ord(c) <= 0x1D1FF for c in text) else TEXT_FONT
+
+
 def plain_text_glyphs(svg: str) -> str:
     def swap(match: re.Match[str]) -> str:
-        size = round(int(match.group(1)) * 0.62)
         text = "".join(SMUFL_TEXT.get(c, c) for c in match.group(2))
-        return f'<tspan font-family="DejaVu Sans" font-size="{size}px">{text}</tspan>'
+        font = glyph_font(text)
+        size = round(int(match.group(1)) * GLYPH_SCALE[font])
+        # Upright and regular: a tempo mark is bold, and FreeSerif's bold has no notes.
+        return (f'<tspan font-family="{font}" font-weight="normal" '
+                f'font-style="normal" font-size="{size}px">{text}</tspan>')
 
     return SMUFL_TSPAN.sub(swap, svg)
 

@@ -12,6 +12,8 @@ ldconfig -p 2>/dev/null | grep -q "libfluidsynth.so.3" || need_apt+=(libfluidsyn
 [ -f /usr/share/sounds/sf2/FluidR3_GM.sf2 ] || need_apt+=(fluid-soundfont-gm)
 command -v ffmpeg >/dev/null || need_apt+=(ffmpeg)
 command -v redis-server >/dev/null || need_apt+=(redis-server)
+# FreeSerif: the half note of a 2/2 tempo mark on the sheet (composer/sheet.py glyph_font)
+[ -f /usr/share/fonts/truetype/freefont/FreeSerif.ttf ] || need_apt+=(fonts-freefont-ttf)
 if [ ${#need_apt[@]} -gt 0 ]; then
     echo "==> installing system packages: ${need_apt[*]}"
     sudo=""

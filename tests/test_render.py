@@ -14,12 +14,18 @@ from composer.audio import MissingSystemDependency, probe_seconds
 from composer.music import Bar, Chord, Note
 from composer.render import make_slug, render
 from composer.sheet import (
+    SMUFL_TEXT,
+    VEROVIO_OPTIONS,
     ScoreFiles,
     SheetSection,
     chord_symbol,
     engrave,
+    glyph_font,
     lead_sheet_sections,
+    loaded_toolkit,
+    plain_text_glyphs,
     sheet_layout,
+    to_musicxml,
 )
 from composer.song import SongRecord
 from tests.song_fixture import make_song
@@ -190,6 +196,23 @@ def test_a_lifted_last_chorus_is_written_out_in_its_own_key() -> None:
     assert [s.label for s in sections] == ["Verse (×2)", "Chorus (×2)", "Bridge", "Chorus", "Coda"]
     assert [s.key_step for s in sections] == [0, 0, 0, 2, 2]
 
+
+
+def test_a_half_note_tempo_mark_is_painted_in_a_font_that_has_the_note() -> None:
+    """A reel in 2/2 is marked by the half note: painted in a system font that has it (it was
+    a box in DejaVu Sans), as every other music glyph verovio puts in text."""
+    import subprocess
+
+    for glyph in set(SMUFL_TEXT.values()) - {"."}:  # the regular face (weight 80) has it
+        pattern = f"{glyph_font(glyph)}:charset={ord(glyph):x}:weight=80"
+        found = subprocess.run(["fc-list", pattern, "family"], capture_output=True, text=True,
+                               check=True).stdout
+        assert glyph_font(glyph) in found, hex(ord(glyph))
+    song = make_song("reel", meter="2/2")
+    xml = to_musicxml(song)
+    svg = plain_text_glyphs(loaded_toolkit(VEROVIO_OPTIONS, xml).renderToSVG(1))
+    assert '<tspan font-family="FreeSerif" font-weight="normal"' in svg and "\U0001d15e" in svg
+    assert '<tspan font-family="Leipzig"' not in svg  # every music glyph in text swapped
 
 def test_chord_symbols_are_absolute_names() -> None:
     assert chord_symbol(Chord(0, "maj"), 2) == "D"
