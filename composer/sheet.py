@@ -297,7 +297,9 @@ def glyph_font(text: str) -> str:
 
 def plain_text_glyphs(svg: str) -> str:
     def swap(match: re.Match[str]) -> str:
-        text = "".join(SMUFL_TEXT.get(c, c) for c in match.group(2))
+        # The music font's space before a dot is a hair's breadth; a text font's is a word's.
+        glyphs = match.group(2).replace(" \uecb7", "\uecb7")
+        text = "".join(SMUFL_TEXT.get(c, c) for c in glyphs)
         font = glyph_font(text)
         size = round(int(match.group(1)) * GLYPH_SCALE[font])
         # Upright and regular: a tempo mark is bold, and FreeSerif's bold has no notes.
