@@ -273,11 +273,12 @@ def to_musicxml(song: Song) -> str:
 
 # Music-font (SMuFL) characters verovio puts in text (tempo marks, sharps in chord names),
 # as Unicode a system font has: cairosvg cannot use the music font embedded as CSS.
+AUGMENTATION_DOT = "\uecb7"
 SMUFL_TEXT = {
     "\uea64": "\u266d", "\uea65": "\u266e", "\uea66": "\u266f",  # figured-bass style
     "\ue260": "\u266d", "\ue261": "\u266e", "\ue262": "\u266f",  # accidentals
     "\ueca5": "\u2669", "\ueca7": "\u266a", "\ueca3": "\U0001d15e",  # quarter, eighth, half
-    "\uecb7": ".",  # augmentation dot
+    AUGMENTATION_DOT: ".",
 }
 SMUFL_TSPAN = re.compile(r'<tspan font-family="Leipzig" font-size="(\d+)px">([^<]*)</tspan>')
 
@@ -298,7 +299,7 @@ def glyph_font(text: str) -> str:
 def plain_text_glyphs(svg: str) -> str:
     def swap(match: re.Match[str]) -> str:
         # The music font's space before a dot is a hair's breadth; a text font's is a word's.
-        glyphs = match.group(2).replace(" \uecb7", "\uecb7")
+        glyphs = match.group(2).replace(" " + AUGMENTATION_DOT, AUGMENTATION_DOT)
         text = "".join(SMUFL_TEXT.get(c, c) for c in glyphs)
         font = glyph_font(text)
         size = round(int(match.group(1)) * GLYPH_SCALE[font])

@@ -197,7 +197,6 @@ def test_a_lifted_last_chorus_is_written_out_in_its_own_key() -> None:
     assert [s.key_step for s in sections] == [0, 0, 0, 2, 2]
 
 
-
 def test_a_half_note_tempo_mark_is_painted_in_a_font_that_has_the_note() -> None:
     """A reel in 2/2 is marked by the half note: painted in a system font that has it (it was
     a box in DejaVu Sans), as every other music glyph verovio puts in text; a jig's dotted
@@ -217,6 +216,7 @@ def test_a_half_note_tempo_mark_is_painted_in_a_font_that_has_the_note() -> None
     jig = plain_text_glyphs(loaded_toolkit(VEROVIO_OPTIONS, to_musicxml(make_song("jig")))
                             .renderToSVG(1))
     assert ">\u2669.</tspan>" in jig  # a dotted quarter, the dot beside its note
+
 
 def test_chord_symbols_are_absolute_names() -> None:
     assert chord_symbol(Chord(0, "maj"), 2) == "D"
