@@ -16,6 +16,7 @@ from composer.sampler import (
     PartSpec,
     SamplingOptions,
     TuneSpec,
+    _top_p,
     as_tune,
     bar_bodies,
     pickup_bars,
@@ -23,7 +24,7 @@ from composer.sampler import (
     sample_tunes,
 )
 from composer.styles import STYLES
-from composer.tokens import ids_of
+from composer.tokens import VOCAB, ids_of
 
 
 @pytest.fixture(scope="module")
@@ -134,6 +135,28 @@ def test_absurd_temperature_is_a_clear_error():
         SamplingOptions(temperature=1000)
     with pytest.raises(ValueError, match="top_p"):
         SamplingOptions(top_p=0)
+    with pytest.raises(ValueError, match="durations_top_p"):
+        SamplingOptions(durations_top_p=1.5)
+
+
+def test_the_nucleus_cut_is_per_row_and_a_row_at_one_keeps_its_tail():
+    """A duration step (top-p 1.0) keeps a rare duration; a pitch step (0.9) loses it."""
+    probs = torch.tensor([[0.85, 0.1, 0.05], [0.85, 0.1, 0.05]])
+    cut = _top_p(probs.clone(), torch.tensor([1.0, 0.9]))
+    assert cut[0].tolist() == probs[0].tolist()
+    assert cut[1].tolist() == [*probs[1, :2].tolist(), 0.0]
+    assert _top_p(probs.clone(), torch.tensor([1.0, 1.0])).tolist() == probs.tolist()
+
+
+def test_duration_steps_are_sampled_uncut_and_pitch_steps_cut(random_model):
+    """The product samples durations from the whole (meter-masked) distribution: cutting
+    their tail as well changes which durations come out."""
+    specs = make_specs(4)
+    uncut, _ = sample_tokens(random_model, specs, SamplingOptions(top_p=0.5))
+    both, _ = sample_tokens(random_model, specs,
+                            SamplingOptions(top_p=0.5, durations_top_p=0.5))
+    durations = [[t for t in seq if VOCAB[t].startswith("DUR:")] for seq in uncut]
+    assert durations != [[t for t in seq if VOCAB[t].startswith("DUR:")] for seq in both]
 
 
 def test_given_bars_come_back_and_the_rest_is_written_anew(random_model):
@@ -223,8 +246,11 @@ def test_style_guidance_moves_a_style_away_from_plain_folk(random_model):
     parts = (PartSpec(4, "full"), PartSpec(4, "full"))
     specs = [TuneSpec(style, Meter(6, 8), "major", parts, 2, (55, 84), seed)
              for style in ("jig", "folk") for seed in range(12)]
-    plain, _ = sample_tokens(random_model, specs, SamplingOptions(style_guidance=0.0))
-    guided, _ = sample_tokens(random_model, specs, SamplingOptions(style_guidance=20.0))
+    # Every step cut alike, so only the guidance differs between the two runs.
+    plain, _ = sample_tokens(random_model, specs,
+                             SamplingOptions(style_guidance=0.0, durations_top_p=0.95))
+    guided, _ = sample_tokens(random_model, specs,
+                              SamplingOptions(style_guidance=20.0, durations_top_p=0.95))
     assert plain[12:] == guided[12:]  # folk: nothing to move away from
     assert sum(a != b for a, b in zip(plain[:12], guided[:12], strict=True)) >= 6
     for tokens, spec in zip(guided, specs, strict=True):
