@@ -37,6 +37,10 @@ from composer.wishes import (
     MINOR_WORDS,
     MODE_NAMES,
     NAMED,
+    PLAIN_WORD,
+    SLOW_PLACE,
+    SLOW_TUNE_OF_HINT,
+    TEMPO_WORDS,
     WISHES,
     Wish,
 )
@@ -181,13 +185,21 @@ def _parse_style(low: str, request: SongRequest) -> tuple[Style, str | None, Wis
     for style_id, aliases in HINTS:
         match = first(low, aliases)
         if match:
-            found.append((HINT, -match.start(), style_id, "hint"))
+            weight = PLAIN_WORD if style_id == "folk" else HINT
+            found.append((weight, -match.start(), style_id, "hint"))
     if not found:
         request.style = DEFAULT_STYLE
         return STYLES[DEFAULT_STYLE], None, None
     _, _, style_id, how = max(found)
+    if how == "hint" and style_id in SLOW_TUNE_OF_HINT and _slow(low):
+        style_id = SLOW_TUNE_OF_HINT[style_id]  # a slow tune from Ireland is an air, not a jig
     request.style = style_id
     return STYLES[style_id], how, wish
+
+
+def _slow(low: str) -> bool:
+    return any(first(low, words) for place, words in TEMPO_WORDS
+               if place is not None and place <= SLOW_PLACE)
 
 
 def _fulfil(wish: Wish | None, style: Style, how: str | None, clean: str,

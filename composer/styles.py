@@ -220,15 +220,15 @@ def get_style(style_id: str) -> Style:
 # How people name each style, in English and Russian (see composer.instruments.alias_pattern:
 # "~" = any Russian case ending, "*" = any ending). The request parser reads these.
 STYLE_ALIASES: dict[str, tuple[str, ...]] = {
-    "folk": ("folk", "folk song", "folksong", "folk tune", "folk music", "народн~", "фолк~",
-             "фольклор~", "частушк~", "хоровод~"),
+    "folk": ("folk", "folk song", "folksong", "folk tune", "folk music", "volkslied*", "народн~",
+             "фолк~", "фольклор~", "частушк~", "хоровод~"),
     "ballad": ("ballad", "баллад~", "romance", "романс~", "serenade", "серенад~", "love song",
                "песн~ о любви", "песн~ про любовь"),
     "lullaby": ("lullaby", "lullabies", "cradle song", "berceuse", "колыбельн~", "баю-бай",
                 "баюшки", "баю-баюшки"),
     "waltz": ("waltz", "valse", "вальс~", "вальсок~", "вальсочек", "вальсочк~"),
-    "march": ("march", "quickstep", "марш~", "маршик~"),
-    "jig": ("jig", "double jig", "джиг~", "жиг~"),
+    "march": ("march", "marches", "marching", "quickstep", "марш~", "маршик~", "маршев~"),
+    "jig": ("jig", "double jig", "gigue", "джиг~", "жиг~"),
     "slip-jig": ("slip jig", "slipjig", "слип-джиг~", "слип жиг~", "9/8"),
     "reel": ("reel", "рил~", "рилл~"),
     "hornpipe": ("hornpipe", "хорнпайп~", "хорнпайпа", "sailor's hornpipe", "матросск~ танец",

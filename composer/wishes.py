@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from composer.i18n import N_
 
 # Weights decide between several style words in one request: a named style beats a wish
-# or a genre we map, which beats a hint ("a folk waltz" is a waltz, "a waltz to dance to" too).
-NAMED, FOLK_WORD, MAPPED, HINT = 3, 2, 2, 1
+# or a genre we map, which beats a hint ("a folk waltz" is a waltz, "a waltz to dance to" too);
+# a hint beats the plain words for a song or a tune ("a melody from Scotland" is Scottish).
+NAMED, FOLK_WORD, MAPPED, HINT, PLAIN_WORD = 3, 2, 2, 1, 0
 
 
 @dataclass(frozen=True)
@@ -232,11 +233,11 @@ WISHES: list[Wish] = [*GENRES, *ARTISTS, *OCCASIONS]
 
 # Words that hint at a style without naming it.
 HINTS: list[tuple[str, tuple[str, ...]]] = [
-    ("reel", ("dance", "dancing", "dance to", "танц*", "потанц*", "пляс*", "celtic", "кельтск~")),
+    ("reel", ("dance", "dancing", "dance to", "танц*", "танец", "потанц*", "пляс*")),
     ("lullaby", ("good night", "goodnight", "спокойной ночи", "baby", "малыш*", "младен*",
                  "усып*")),
-    ("jig", ("irish", "ирландск~")),
-    ("strathspey", ("scottish", "scots", "шотландск~")),
+    ("jig", ("irish", "ireland", "ирландск~", "ирланди~", "celtic", "кельтск~")),
+    ("strathspey", ("scottish", "scots", "scotland", "шотландск~", "шотланди~")),
     ("chorale", ("church", "церковн~", "prayer", "молитв~", "choral", "хоров~")),
     ("march", ("military", "воен*", "soldier*", "солдат*", "parade", "парад*")),
     ("hornpipe", ("sailor*", "матрос*", "pirate*", "пират*")),
@@ -245,6 +246,11 @@ HINTS: list[tuple[str, tuple[str, ...]]] = [
     ("folk", ("duet", "дуэт~", "song*", "песн*", "песен*", "tune*", "мелоди*", "music",
               "музык*", "melody", "piece*", "пьес~", "произведени~")),
 ]
+
+# What a dance hint becomes when the words also ask for it slow (a tempo word at this place
+# or slower): the slow tunes of Ireland and Scotland are airs, a slow dance is a waltz.
+SLOW_TUNE_OF_HINT = {"jig": "air", "strathspey": "air", "reel": "waltz"}
+SLOW_PLACE = 0.3
 
 MINOR_WORDS = (
     "minor", "минор~", "минорн~", "sad", "sadder", "saddest", "sadly", "melanchol*", "gloomy",

@@ -64,6 +64,17 @@ CONTRACT = {"style", "mode", "key", "meter", "tempo_bpm", "length_seconds", "ins
     ("народный вальс", "waltz"),
     ("a waltz to dance to", "waltz"),  # and beats a hint
     ("WALTZ", "waltz"),
+    ("marching band tune", "march"),
+    ("маршевую музыку", "march"),
+    ("a gigue", "jig"),
+    ("ein deutsches Volkslied", "folk"),
+    ("мелодию в стиле шотландии", "strathspey"),  # a hint beats "melody", wherever it stands
+    ("music from ireland", "jig"),
+    ("медленная мелодия из ирландии", "air"),  # a slow Irish tune is an air
+    ("slow scottish tune", "air"),
+    ("a slow irish jig", "jig"),  # unless the jig is named
+    ("медленный танец", "waltz"),  # a slow dance
+    ("быстрый танец", "reel"),
 ])
 def test_styles(text: str, style: str) -> None:
     request = parse(text)
