@@ -32,7 +32,7 @@ class HeardNote:
     pitch: int  # MIDI number
     start: float  # quarter notes from the start of the tune's first (padded) bar
     beats: float  # length in quarter notes
-    # where it was heard in the recording (None for ABC and MIDI input)
+    # where it was heard in the recording (None for written tunes and MIDI input)
     onset_s: float | None = None
     offset_s: float | None = None
 
@@ -45,7 +45,7 @@ class Heard:
     key: str  # tonic name, one of composer.music.KEY_NAMES
     mode: str  # one of composer.music.MODES
     notes: list[HeardNote]
-    source: str = "audio"  # "audio" | "abc" | "midi"
+    source: str = "audio"  # "audio" | "abc" | "midi" | "names" (note names in a message)
     details: dict = field(default_factory=dict)  # diagnostics (tuning drift, timings...)
 
     def to_dict(self) -> dict:

@@ -32,12 +32,15 @@ from composer.music import (
     Tune,
     tonic_pitch_class,
 )
+from composer.note_names import read_note_names
 from composer.rhythm import Placed, to_bars
+from composer.written import ABC_KEY
 
-__all__ = ["Heard", "HeardNote", "TuneInputError", "listen", "listen_abc"]
+__all__ = ["Heard", "HeardNote", "TuneInputError", "listen", "listen_abc", "listen_text"]
 
 MAX_BYTES = 20 * 1024 * 1024
 MAX_ABC_CHARS = 100_000
+WRITTEN_TEMPO = 100  # bpm of a tune written as text, unless its ABC says (Q:)
 AUDIO_EXTENSIONS = {".ogg", ".oga", ".opus", ".wav", ".mp3", ".m4a", ".aac", ".flac", ".webm",
                     ".mp4", ".amr", ".wma"}
 # Krumhansl-Kessler probe-tone profiles (major, minor), from the tonic up.
@@ -211,7 +214,7 @@ def listen_abc(text: str, style: str = "folk") -> Heard:
         raise TuneInputError("abc_syntax", "I could not read that ABC tune; please check "
                              "the notation.") from exc
     q = re.search(r"(?m)^Q:\s*(?:(\d+)/(\d+)\s*=\s*)?(\d+)", text)
-    tempo = 100
+    tempo = WRITTEN_TEMPO
     if q:
         unit = int(q.group(1)) / int(q.group(2)) if q.group(1) else 0.25
         tempo = int(round(int(q.group(3)) * unit * 4))
@@ -225,6 +228,17 @@ def listen_abc(text: str, style: str = "folk") -> Heard:
         raise TuneInputError("no_notes", "That ABC tune has no notes in it.")
     return Heard(tune, max(30, min(300, tempo)), tune.meter, key_name(tune.tonic, tune.mode),
                  tune.mode, notes, "abc")
+
+
+def listen_text(text: str, style: str = "folk") -> Heard:
+    """A tune written in a message: ABC (with its K: line), else note names ("E D C D E E E",
+    "ми ре до ре ми ми ми"). Raises TuneInputError."""
+    if ABC_KEY.search(text):
+        return listen_abc(text, style)
+    written = read_note_names(text)
+    if written is None:
+        raise TuneInputError("no_notes", "I found no tune written in that message.")
+    return _heard_from_placed(written.placed, written.meter, WRITTEN_TEMPO, style, "names")
 
 
 def _listen_midi(data: bytes, style: str) -> Heard:

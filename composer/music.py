@@ -13,6 +13,10 @@ from dataclasses import dataclass, field
 TICKS_PER_QUARTER = 12
 # Note letters and their pitch classes; key names as players spell them (the one table).
 LETTER_PITCH_CLASSES = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
+# Solfège syllables (Russian, and as English speakers sing them) and their letters.
+SOLFEGE_LETTERS = {"до": "C", "ре": "D", "ми": "E", "фа": "F", "соль": "G", "ля": "A", "си": "B",
+                   "do": "C", "re": "D", "mi": "E", "fa": "F", "sol": "G", "so": "G", "la": "A",
+                   "si": "B", "ti": "B"}
 KEY_NAMES = ("C", "C#", "Db", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
 CHORD_QUALITIES = ("maj", "min", "dim", "dom7")
 MODES = ("major", "minor", "dorian", "mixolydian")

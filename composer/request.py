@@ -21,6 +21,7 @@ from composer.amounts import SEED_LIMIT, first, parse_length, parse_seed, parse_
 from composer.form import MAX_SECONDS
 from composer.i18n import SOURCE, Words, script_language, words_for
 from composer.instruments import INSTRUMENTS, Instrument, alias_pattern, normalise
+from composer.music import SOLFEGE_LETTERS
 from composer.naming import ACCUSATIVE, NOMINATIVE
 from composer.naming import describe as describe_in
 from composer.styles import DEFAULT_STYLE, STYLE_ALIASES, STYLES, Style
@@ -259,7 +260,6 @@ _WEAK_CONTEXT = re.compile(r"(?:^|\s)(?:in|в)\s*$")
 # Respellings into the key names every part of Isadei uses (composer.music.KEY_NAMES).
 RESPELL = {"D#": "Eb", "Gb": "F#", "G#": "Ab", "A#": "Bb", "Cb": "B", "Fb": "E", "E#": "F",
            "B#": "C"}
-RU_NOTES = {"до": "C", "ре": "D", "ми": "E", "фа": "F", "соль": "G", "ля": "A", "си": "B"}
 MODE_STEMS = {"maj": "major", "min": "minor", "m": "minor", "dor": "dorian", "mix": "mixolydian",
               "мажор": "major", "минор": "minor", "дорийск": "dorian",
               "миксолидийск": "mixolydian"}
@@ -346,7 +346,7 @@ def _find_key_ru(text: str) -> tuple[str, str | None] | None:
         if not (acc or mode or strong):
             continue  # "до 2 минут" is not C
         accidental = {"диез": "#", "бемоль": "b"}.get(acc or "", "")
-        return RU_NOTES[match["note"]] + accidental, _mode_of(mode) if mode else None
+        return SOLFEGE_LETTERS[match["note"]] + accidental, _mode_of(mode) if mode else None
     return None
 
 

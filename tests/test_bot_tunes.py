@@ -1,6 +1,6 @@
 """A user's own tune, end to end: the real `isadei bot` against the fake Bot API gets a voice
-message, an audio file, ABC pasted in a message, a MIDI document, and every bad input; it shows
-what it heard, then the song; bad input gets one friendly line and nothing breaks.
+message, an audio file, ABC or note names in a message, a MIDI document, and every bad
+input; it shows what it heard, then the song; bad input gets one friendly line and nothing breaks.
 
 The composer is the fast stand-in (tests/fake_bot_api.py), except in the last test, which runs
 the real one; the listening is always real (composer.listen).
@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from bench.listen_synth import SR, speechlike
-from bot.telegram.tunes import abc_block
+from composer.written import written_tune
 from tests.conftest import BOT_TOKEN, BotProcess
 from tests.fake_bot_api import Call, FakeBotApi, group_chat, private_chat, user
 from tests.test_bot_e2e import BOT, job_of
@@ -143,6 +143,22 @@ def test_abc_message_with_words_in_russian(bot_process):
     assert request["text"] == "сделай из этого марш"
 
 
+def test_note_names_in_a_message_become_a_song(bot_process):
+    api = bot_process.api
+    olga = user(6010, "Ольга", "ru")
+    api.push_message(olga, private_chat(olga),
+                     "вальс из моей мелодии: ми ре до | ре ми ми | ми - - | ре ре ми | ре до -")
+    heard = heard_photo(api, 6010)
+    assert heard["caption"].startswith("👂 Я услышал мелодию: 12 нот, до мажор, 3/4, около")
+    audio, _, _ = tune_song(api, 6010)
+    request = job_request(bot_process, job_of(audio))
+    assert request["style"] == "waltz" and request["tune"]["meter"] == "3/4"
+    assert [n["pitch"] for n in request["tune"]["notes"]] == [64, 62, 60, 62, 64, 64, 64, 62,
+                                                              62, 64, 62, 60]
+    assert request["tune"]["notes"][6]["beats"] == 3.0  # "ми - -" is held three beats
+    assert request["text"] == "вальс из моей мелодии"
+
+
 def test_midi_document_and_abc_document(bot_process, media):
     api = bot_process.api
     bo = user(6003, "Bo", "en")
@@ -264,12 +280,14 @@ def test_a_flood_of_clips_from_one_user_is_heard_in_turn(bot_process, media):
     assert bot_process.alive()
 
 
-def test_abc_in_words_is_found_and_plain_words_are_not():
-    assert abc_block(JIG_ABC) == (JIG_ABC, "")
-    assert abc_block("as a waltz:\n" + JIG_ABC) == (JIG_ABC, "as a waltz:")
-    assert abc_block("K:G\nGABc dedB|") == ("K:G\nGABc dedB|", "")
-    for words in ("a sad waltz in D minor", "K: something", "Key: G major, please"):
-        assert abc_block(words) is None
+def test_tunes_in_words_are_found_and_plain_words_are_not():
+    assert written_tune(JIG_ABC) == (JIG_ABC, "")
+    assert written_tune("as a waltz:\n" + JIG_ABC) == (JIG_ABC, "as a waltz:")
+    assert written_tune("K:G\nGABc dedB|") == ("K:G\nGABc dedB|", "")
+    assert written_tune("as a jig: E D C D E E E-") == ("E D C D E E E-", "as a jig")
+    for words in ("a sad waltz in D minor", "K: something", "Key: G major, please",
+                  "сыграй ре минор", "do you do a jig in A?", "a waltz in C, D or E"):
+        assert written_tune(words) is None
 
 
 def test_real_composer_builds_a_song_around_a_voice_message(tmp_path, media):

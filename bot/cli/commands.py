@@ -34,13 +34,18 @@ def cmd_styles(args: argparse.Namespace) -> None:
 
 def cmd_compose(args: argparse.Namespace) -> None:
     from composer.pipeline import compose_to_files
+    from composer.written import written_tune
 
-    heard = None
+    heard, text = None, args.text
     if args.tune:  # a user's tune: unusable input exits 2 before anything is written
         from composer.listen import listen
 
         heard = listen(Path(args.tune))
-    text = args.text if args.text is not None else ("" if heard else "a folk song")
+    elif text and (written := written_tune(text)):  # "as a waltz: E D C D E E E -"
+        from composer.listen import listen_text
+
+        heard, text = listen_text(written[0]), written[1]
+    text = text if text is not None else ("" if heard else "a folk song")
     rendered = compose_to_files(text, Path(args.out), seed=args.seed, progress=True, heard=heard)
     for path in rendered.paths():
         print(path)
@@ -162,7 +167,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("compose", help="compose a song: MIDI, MP3, sheet music, JSON")
     p.add_argument("text", nargs="?", default=None,
-                   help='what to compose (default "a folk song"; with --tune, the style)')
+                   help='what to compose (default "a folk song"; with --tune, the style); a '
+                   'tune written in it ("a waltz: E D C | D E E | E - -") is built on')
     p.add_argument("--out", default="out")
     p.add_argument("--seed", type=int, default=None)
     p.add_argument("--tune", help="your tune to build the song around: a voice recording "

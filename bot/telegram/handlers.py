@@ -111,13 +111,14 @@ async def compose_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 
 
 async def private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Free text in a private chat is a request (ABC pasted in it: a tune)."""
+    """Free text in a private chat is a request (a tune written in it: a song around it)."""
     await accept_words(update, context, update.effective_message.text or "")
 
 
 async def accept_words(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> None:
-    """Words are a request; ABC notation among them is a tune to build the song around."""
-    if tunes.abc_block(text):
+    """Words are a request; a tune written among them (ABC, note names) is a tune to build
+    the song around."""
+    if tunes.written_tune(text):
         await tunes.tune_message(update, context, text)
     else:
         await accept_text(update, context, text)

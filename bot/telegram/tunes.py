@@ -1,10 +1,10 @@
 """A user's own tune becomes a song: a voice message, an audio file, an .abc or .mid document,
-or ABC pasted into a message. The handlers (handlers.py) decide whether a message is meant
-for the bot; here the file is checked and fetched, heard (composer.listen, in a thread: the
-event loop never waits for it), shown back ("I heard 14 notes in G major, 3/4, about 96 bpm"
-under a small sheet of the tune) and made into a job whose request carries the tune
-(SongRequest.tune): the usual path composes the song around it, and the buttons under the
-song keep it.
+or ABC or note names written in a message. The handlers (handlers.py) decide whether a
+message is meant for the bot; here the file is checked and fetched, heard (composer.listen,
+in a thread: the event loop never waits for it), shown back ("I heard 14 notes in G major,
+3/4, about 96 bpm" under a small sheet of the tune) and made into a job whose request
+carries the tune (SongRequest.tune): the usual path composes the song around it, and the
+buttons under the song keep it.
 
 Bad input (silence, speech, a clip too short or too long, a file too big, damaged or not
 music, a MIDI file with no notes or a million, broken ABC) gets one friendly line in the
@@ -37,6 +37,7 @@ from composer import naming
 from composer.heard import Heard, TuneInputError
 from composer.request import style_said
 from composer.tune_sheet import tune_sheet_png
+from composer.written import written_tune
 
 logger = logging.getLogger("isadei.bot")
 
@@ -49,8 +50,6 @@ SUFFIX = re.compile(r"\.[A-Za-z0-9]{1,5}")
 MIME_SUFFIX = {"audio/midi": ".mid", "audio/x-midi": ".mid", "audio/mid": ".mid",
                "audio/mpeg": ".mp3", "audio/mp4": ".m4a", "audio/x-m4a": ".m4a",
                "audio/ogg": ".ogg", "audio/wav": ".wav", "audio/x-wav": ".wav"}
-ABC_HEADER = re.compile(r"^[ \t]*[A-Za-z]:", re.MULTILINE)
-ABC_KEY = re.compile(r"^[ \t]*K:.*$", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -78,35 +77,23 @@ def attachment_of(message: Message) -> Attachment | None:
     return Attachment(media.file_id, "tune" + suffix.lower(), media.file_size, seconds)
 
 
-def abc_block(text: str) -> tuple[str, str] | None:
-    """ABC pasted into a message (header lines such as X:1, T:, M:6/8, then K:D and the
-    notes) → (the ABC, the words before it: "as a waltz please"); None for plain words."""
-    key = ABC_KEY.search(text or "")
-    if key is None:
-        return None
-    headers = [m.start() for m in ABC_HEADER.finditer(text) if m.start() <= key.start()]
-    notes_after = text[key.end():].strip()
-    if len(headers) < 2 and not notes_after:  # "K: something" alone is not a tune
-        return None
-    start = headers[0]
-    return text[start:].strip(), text[:start].strip()
-
-
 async def tune_message(update: Update, context: ContextTypes.DEFAULT_TYPE, words: str) -> None:
-    """A message with a tune (its file, or ABC in `words`) meant for the bot: hear it, show
-    what was heard, compose a song around it; or say, kindly, why not."""
+    """A message with a tune (its file, or ABC or note names in `words`) meant for the bot:
+    hear it, show what was heard, compose a song around it; or say, kindly, why not."""
     message, user = update.effective_message, update.effective_user
     assert message is not None and user is not None
-    abc = None if message.voice or message.audio or message.document else abc_block(words)
-    if abc is not None:
-        words = abc[1]
+    written = None if message.voice or message.audio or message.document else \
+        written_tune(words)
+    if written is not None:
+        words = written[1]
     lang = user_lang(update, context, words)
     async with turn(user.id):  # one user's clips are heard one after another
         reason = refusal(runtime(context.application), user.id, lang)  # before any download
         if reason:
             await answer(update, context, reason, limited=True)
             return
-        heard, style = await heard_or_told(update, context, abc[0] if abc else None, lang)
+        heard, style = await heard_or_told(update, context, written[0] if written else None,
+                                           lang)
         if heard is None:
             return
         try:
@@ -138,15 +125,15 @@ async def turn(user_id: int) -> AsyncIterator[None]:
             del TURNS[user_id]
 
 
-async def heard_or_told(update: Update, context: ContextTypes.DEFAULT_TYPE, abc: str | None,
-                        lang: str) -> tuple[Heard | None, str]:
+async def heard_or_told(update: Update, context: ContextTypes.DEFAULT_TYPE,
+                        written: str | None, lang: str) -> tuple[Heard | None, str]:
     """The tune and the style it suggests; or (None, "") once the user is told why not."""
     message = update.effective_message
     began = time.monotonic()
     try:
         async with LISTENING:
             await typing(message)
-            heard, style = await hear(context, message, abc)
+            heard, style = await hear(context, message, written)
     except TuneInputError as error:
         logger.info("tune refused user=%s chat=%s: %s (%s)", message.from_user.id,
                     message.chat_id, error.code, error)
@@ -162,10 +149,10 @@ async def heard_or_told(update: Update, context: ContextTypes.DEFAULT_TYPE, abc:
 
 
 async def hear(context: ContextTypes.DEFAULT_TYPE, message: Message,
-               abc: str | None) -> tuple[Heard, str]:
+               written: str | None) -> tuple[Heard, str]:
     """The tune of a message and the style it suggests. Raises TuneInputError."""
-    if abc is not None:
-        return await asyncio.to_thread(listen_in_thread, abc, None)
+    if written is not None:
+        return await asyncio.to_thread(listen_in_thread, written, None)
     attachment = attachment_of(message)
     if attachment is None:
         raise TuneInputError("unsupported", "There is no tune in that message.")
@@ -188,9 +175,9 @@ async def hear(context: ContextTypes.DEFAULT_TYPE, message: Message,
 def listen_in_thread(source: str | bytes, name: str | None) -> tuple[Heard, str]:
     """listen, and the style the tune suggests (off the event loop: both import heavy
     libraries on first use)."""
-    from composer.listen import listen, listen_abc
+    from composer.listen import listen, listen_text
 
-    heard = listen_abc(source) if isinstance(source, str) else listen(source, filename=name)
+    heard = listen_text(source) if isinstance(source, str) else listen(source, filename=name)
     return heard, heard.style()
 
 
