@@ -37,8 +37,8 @@ TEXTS: dict[str, str | tuple[str, str]] = {
         "/cancel — drop your songs still waiting in line\n"
         "/help — this message\n\n"
         "🎤 Hum or sing a tune in a voice message (or send an audio file, ABC text, an .abc or "
-        ".mid file): I harmonise it and build a whole song around it. Add words like \"as a "
-        "waltz\" to choose the style.\n\n"
+        ".mid file, or write its notes: \"E D C D | E E E -\", \"do re mi\"): I harmonise it "
+        "and build a whole song around it. Add words like \"as a waltz\" to choose the style.\n\n"
         "Under each song: another one, a variation, menus for the instrument, mood, key and "
         "length, and 📤 Share.\n"
         "In any chat, type @{bot} and a wish: I compose it right there."),
