@@ -3,8 +3,8 @@
 Audio (voice notes .ogg/.oga, .wav, .mp3, .m4a, anything ffmpeg reads) goes through
 composer.pitch (notes in seconds) and composer.rhythm (beat grid, meter); ABC text goes
 through composer.abc.read_abc; MIDI through composer.midi_reader. Then the key and mode
-are found (Krumhansl-Kessler key profiles, the final note, and abc.modal_colour for
-Dorian and Mixolydian) and everything becomes a `Tune` of full bars.
+are found (composer.key_finding: profiles learned from the corpus, and abc.modal_colour
+for Dorian and Mixolydian) and everything becomes a `Tune` of full bars.
 
 Every unusable input raises TuneInputError(code, one friendly line); nothing else escapes
 for bad input. Sizes are checked before anything is decoded.
@@ -17,15 +17,10 @@ import re
 import tempfile
 from pathlib import Path
 
-import numpy as np
-
 from composer.abc import TuneError, modal_colour, read_abc
 from composer.heard import Heard, HeardNote, TuneInputError
+from composer.key_finding import find_key, key_name
 from composer.music import (
-    KEY_NAMES,
-    MAJOR_TONICS,
-    MINOR_TONICS,
-    PARENT_MODE,
     TICKS_PER_QUARTER,
     Meter,
     Note,
@@ -43,9 +38,6 @@ MAX_ABC_CHARS = 100_000
 WRITTEN_TEMPO = 100  # bpm of a tune written as text, unless its ABC says (Q:)
 AUDIO_EXTENSIONS = {".ogg", ".oga", ".opus", ".wav", ".mp3", ".m4a", ".aac", ".flac", ".webm",
                     ".mp4", ".amr", ".wma"}
-# Krumhansl-Kessler probe-tone profiles (major, minor), from the tonic up.
-KK_MAJOR = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
-KK_MINOR = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
 
 
 def listen(source: str | Path | bytes, filename: str | None = None,
@@ -159,37 +151,6 @@ def heard_from_json(data: dict) -> Heard:
     key = (tonic_pitch_class(data["key"]), data["mode"])
     return _heard_from_placed(placed, meter, int(data["tempo_bpm"]), "folk",
                               data.get("source", "audio"), key)
-
-
-# ------------------------------------------------------------------ key
-
-def find_key(melody: list[Note]) -> tuple[int, str]:
-    """(tonic pitch class, mode): the best Krumhansl-Kessler key, helped by the last note
-    (folk tunes end on the tonic), then Dorian/Mixolydian by abc.modal_colour."""
-    weight = np.zeros(12)
-    for note in melody:
-        if note.pitch is not None:
-            weight[note.pitch % 12] += note.ticks
-    if not weight.any():
-        return 0, "major"
-    last = next(n.pitch % 12 for n in reversed(melody) if n.pitch is not None)
-    best, best_key = -np.inf, (0, "major")
-    for tonic in range(12):
-        rolled = np.roll(weight, -tonic)
-        for mode, profile in (("major", KK_MAJOR), ("minor", KK_MINOR)):
-            score = float(np.corrcoef(rolled, profile)[0, 1]) if rolled.std() else 0.0
-            score += 0.15 if last == tonic else 0.0
-            if score > best:
-                best, best_key = score, (tonic, mode)
-    tonic, mode = best_key
-    return tonic, modal_colour(melody, tonic, mode)
-
-
-def key_name(tonic: int, mode: str) -> str:
-    """A tonic spelled as players spell it for the mode (Db major, C# minor)."""
-    names = MINOR_TONICS if PARENT_MODE.get(mode) == "minor" else MAJOR_TONICS
-    name = names[tonic % 12]
-    return name if name in KEY_NAMES else MAJOR_TONICS[tonic % 12]
 
 
 # ------------------------------------------------------------------ ABC and MIDI
