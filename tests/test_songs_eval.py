@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import random
+from dataclasses import replace
 
 import mido
 import numpy as np
@@ -14,6 +15,7 @@ from composer.training import song_features as sf
 from composer.training.songs_eval import (
     _cut_into_bars,
     _seconds_to,
+    human_recognition_cross_validated,
     over_seeds,
     song_requests,
     songs_markdown,
@@ -193,3 +195,24 @@ def test_markdown_of_a_minimal_result():
     # styles written in more than one meter.
     assert spread["per_style_meter_recognised"]["ours"]["march"] == {"2/4": [0, 2], "4/4": [2, 2]}
     assert "march 2/4 0/2 (0/2), 4/4 2/2 (2/2)" in text and "jig 6/8" not in text
+    # With every corpus tune judged cross-validated beside the held-out ones.
+    spread["human_cross_validated"] = {"per_group": {"jigs": 0.9},
+                                       "per_style_meter": {"march": {"4/4": [3, 4]}}}
+    text = songs_markdown({"songs": result, "songs_over_seeds": spread})
+    assert "jigs 0.75 (0.50-1.00) against 1.00 (1.00-1.00) / 0.90" in text
+    assert "march 2/4 0/2 (0/2; -), 4/4 2/2 (2/2; 3/4)" in text
+
+
+def test_every_human_tune_is_judged_once_by_a_classifier_that_did_not_see_it():
+    rng = random.Random(0)
+    jigs = [replace(plain_tune(rng, f"j{i}"), style="jig") for i in range(30)]
+    reels = [replace(busy_tune(rng, f"r{i}"), style="reel") for i in range(30)]
+    cv = human_recognition_cross_validated(jigs + reels, folds=3)
+    assert cv["folds"] == 3 and cv["tunes"] == {"jig": 30, "reel": 30}
+    assert cv["per_style_meter"] == {"jig": {"4/4": [30, 30]}, "reel": {"4/4": [30, 30]}}
+    assert cv["per_group"] == {"jigs": 1.0, "reels": 1.0}
+    # one kind of music under two names cannot be told apart: about half
+    mixed = [replace(t, style="reel") if i % 2 else t
+             for i, t in enumerate(replace(plain_tune(rng, f"p{i}"), style="jig")
+                                   for i in range(60))]
+    assert 0.2 < human_recognition_cross_validated(mixed, folds=3)["overall"] < 0.8

@@ -56,6 +56,7 @@ LENGTH_TOLERANCE = 0.10
 # to be s + k: seeds 0-3 then drew the meter, key and sampling seeds of the same 15 airs.)
 SEED_STRIDE = 10_000
 STYLE_TRAIN_WINDOWS = 1200  # per coarse group: enough for the trees, quick to featurise
+CV_FOLDS, CV_TUNES = 5, 400  # the cross-validated human baseline: folds, tunes a style at most
 
 
 # ---------------------------------------------------------------- songs as delivered
@@ -258,57 +259,99 @@ def human_vs_generated(delivered: list[Delivered], held_out: dict[str, list[Tune
             "coefficients": verdict.top_features}
 
 
-def style_recognition(delivered: list[Delivered], train: list[Tune],
-                      held_out: dict[str, list[Tune]], rng: random.Random, seed: int) -> dict:
-    """A coarse-group classifier trained on training-split human windows only, asked about
-    our songs and about held-out human tunes (per song/tune: mean probability of its windows)."""
+def _style_model(tunes: list[Tune], rng: random.Random, seed: int):
+    """A coarse-group classifier on STYLE_TRAIN_WINDOWS windows a group of these tunes."""
     by_group: dict[str, list[Tune]] = defaultdict(list)
-    for tune in train:
+    for tune in tunes:
         if tune.style in sf.GROUP_OF:
             by_group[sf.GROUP_OF[tune.style]].append(tune)
     fit_windows = [w for g in sorted(by_group)
                    for w in sf.sample_windows(by_group[g], STYLE_TRAIN_WINDOWS, rng)]
     x, _ = sf.feature_matrix(fit_windows, with_meter=True)
-    model = sf.style_classifier(x, [sf.GROUP_OF[w.style] for w in fit_windows], seed)
+    return sf.style_classifier(x, [sf.GROUP_OF[w.style] for w in fit_windows], seed), \
+        len(fit_windows)
 
-    def judge(items: list[tuple[str, str, list[Tune]]]) -> dict:
-        """items: (id, style, windows) -> recognition per style and group, and confusion."""
-        items = [i for i in items if i[2]]
-        wx, _ = sf.feature_matrix([w for _, _, ws in items for w in ws], with_meter=True)
-        proba = model.predict_proba(wx)
-        confusion: dict[str, Counter] = defaultdict(Counter)
-        hits: dict[str, list[bool]] = defaultdict(list)
-        meter_hits: dict[str, dict[str, list[bool]]] = defaultdict(lambda: defaultdict(list))
-        window_hits: dict[str, list[bool]] = defaultdict(list)
-        row = 0
-        for _, style, ws in items:
-            p = proba[row:row + len(ws)]
-            row += len(ws)
-            guess = str(model.classes_[p.mean(axis=0).argmax()])
-            confusion[style][guess] += 1
-            hits[style].append(guess == sf.GROUP_OF[style])
-            meter_hits[style][ws[0].meter.name].append(guess == sf.GROUP_OF[style])
-            window_hits[style] += [str(model.classes_[k]) == sf.GROUP_OF[style]
-                                   for k in p.argmax(axis=1)]
-        groups: dict[str, list[bool]] = defaultdict(list)
-        for style, h in hits.items():
-            groups[sf.GROUP_OF[style]] += h
-        share = {s: round(float(np.mean(h)), 4) for s, h in sorted(hits.items())}
-        return {"per_style": share,
-                "per_style_windows": {s: round(float(np.mean(h)), 4)
-                                      for s, h in sorted(window_hits.items())},
-                "per_group": {g: round(float(np.mean(h)), 4) for g, h in sorted(groups.items())},
-                "overall": round(float(np.mean([v for h in hits.values() for v in h])), 4),
-                # recognised / songs (tunes) per meter: where a style is lost
-                "per_style_meter": {s: {m: [sum(h), len(h)] for m, h in sorted(by.items())}
-                                    for s, by in sorted(meter_hits.items())},
-                "confusion": {s: dict(sorted(c.items())) for s, c in sorted(confusion.items())}}
 
-    ours = judge([(d.tune.id, d.song.style, d.windows) for d in delivered])
-    humans = judge([(t.id, t.style, sf.windows(t, sf.played_bars(t)))
-                    for ts in held_out.values() for t in ts])
-    return {"trained_on_windows": len(fit_windows), "groups": list(sf.STYLE_GROUPS),
-            "generated": ours, "human_held_out": humans}
+# One song or tune judged: its style, its meter, the group named for it, each window right.
+Judged = tuple[str, str, str, list[bool]]
+
+
+def _judged(model, items: list[tuple[str, str, list[Tune]]]) -> list[Judged]:
+    """items: (id, style, windows) -> each one Judged."""
+    items = [i for i in items if i[2]]
+    if not items:
+        return []
+    wx, _ = sf.feature_matrix([w for _, _, ws in items for w in ws], with_meter=True)
+    proba = model.predict_proba(wx)
+    judged, row = [], 0
+    for _, style, ws in items:
+        p = proba[row:row + len(ws)]
+        row += len(ws)
+        judged.append((style, ws[0].meter.name, str(model.classes_[p.mean(axis=0).argmax()]),
+                       [str(model.classes_[k]) == sf.GROUP_OF[style] for k in p.argmax(axis=1)]))
+    return judged
+
+
+def _recognition(judged: list[Judged]) -> dict:
+    """Recognition per style and group, per style and meter, the confusion."""
+    confusion: dict[str, Counter] = defaultdict(Counter)
+    hits: dict[str, list[bool]] = defaultdict(list)
+    meter_hits: dict[str, dict[str, list[bool]]] = defaultdict(lambda: defaultdict(list))
+    window_hits: dict[str, list[bool]] = defaultdict(list)
+    for style, meter, guess, windows_right in judged:
+        confusion[style][guess] += 1
+        hits[style].append(guess == sf.GROUP_OF[style])
+        meter_hits[style][meter].append(guess == sf.GROUP_OF[style])
+        window_hits[style] += windows_right
+    groups: dict[str, list[bool]] = defaultdict(list)
+    for style, h in hits.items():
+        groups[sf.GROUP_OF[style]] += h
+    return {"per_style": {s: round(float(np.mean(h)), 4) for s, h in sorted(hits.items())},
+            "per_style_windows": {s: round(float(np.mean(h)), 4)
+                                  for s, h in sorted(window_hits.items())},
+            "per_group": {g: round(float(np.mean(h)), 4) for g, h in sorted(groups.items())},
+            "overall": round(float(np.mean([v for h in hits.values() for v in h])), 4),
+            # recognised / songs (tunes) per meter: where a style is lost
+            "per_style_meter": {s: {m: [sum(h), len(h)] for m, h in sorted(by.items())}
+                                for s, by in sorted(meter_hits.items())},
+            "confusion": {s: dict(sorted(c.items())) for s, c in sorted(confusion.items())}}
+
+
+def style_recognition(delivered: list[Delivered], train: list[Tune],
+                      held_out: dict[str, list[Tune]], rng: random.Random, seed: int) -> dict:
+    """A coarse-group classifier trained on training-split human windows only, asked about
+    our songs and about held-out human tunes (per song/tune: mean probability of its windows)."""
+    model, fitted = _style_model(train, rng, seed)
+    ours = _judged(model, [(d.tune.id, d.song.style, d.windows) for d in delivered])
+    humans = _judged(model, [(t.id, t.style, sf.windows(t, sf.played_bars(t)))
+                             for ts in held_out.values() for t in ts])
+    return {"trained_on_windows": fitted, "groups": list(sf.STYLE_GROUPS),
+            "generated": _recognition(ours), "human_held_out": _recognition(humans)}
+
+
+def human_recognition_cross_validated(corpus: list[Tune], folds: int = CV_FOLDS,
+                                      seed: int = 0) -> dict:
+    """The same classifier asked about every human tune of the corpus (at most CV_TUNES a
+    style), each by a classifier trained on the other folds (by tune): a steadier human
+    baseline than the held-out split's, which holds 14 marches and 6 strathspeys."""
+    def fold_of(tune: Tune) -> int:
+        return int(hashlib.sha1(tune.id.encode()).hexdigest()[:8], 16) % folds
+
+    by_style: dict[str, list[Tune]] = defaultdict(list)
+    for tune in sorted(corpus, key=lambda t: hashlib.sha1(t.id.encode()).hexdigest()):
+        if tune.style in sf.GROUP_OF:
+            by_style[tune.style].append(tune)
+    asked = [t for ts in by_style.values() for t in ts[:CV_TUNES]]
+    judged = []
+    for k in range(folds):
+        model, _ = _style_model([t for t in corpus if fold_of(t) != k],
+                                random.Random(seed + k), seed)
+        judged += _judged(model, [(t.id, t.style, sf.windows(t, sf.played_bars(t)))
+                                  for t in asked if fold_of(t) == k])
+    result = _recognition(judged)
+    result.pop("confusion")
+    return {"folds": folds, "tunes": {s: min(len(ts), CV_TUNES) for s, ts in
+                                      sorted(by_style.items())}, **result}
 
 
 def statistics(delivered: list[Delivered], held_out: dict[str, list[Tune]]) -> dict:
@@ -559,6 +602,8 @@ def evaluate_songs(per_style: int = 12, seed: int = 0, out: Path = DEFAULT_OUT,
     data.pop("songs_over_seeds", None)  # an earlier run's spread is not this one's
     if seeds > 1:
         data["songs_over_seeds"] = over_seeds(results)
+        data["songs_over_seeds"]["human_cross_validated"] = \
+            human_recognition_cross_validated(corpus)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(data, indent=2) + "\n")
     (out.parent / "songs_metrics.md").write_text(songs_markdown(data))
@@ -661,7 +706,9 @@ def over_seeds_lines(spread: dict) -> list[str]:
         return f"{_num(m['mean'])} ({_num(m['min'])}-{_num(m['max'])})"
 
     styles = ", ".join(f"{s} {show(m)}" for s, m in spread["per_style_human_vs_generated"].items())
+    cv = spread.get("human_cross_validated", {}).get("per_group", {})
     groups = ", ".join(f"{g} {show(m['ours'])} against {show(m['human'])}"
+                       + (f" / {_num(cv[g])}" if g in cv else "")
                        for g, m in spread["per_group_recognised"].items())
     return [
         f"Over {spread['seeds']} seeds ({spread['songs_per_seed']} songs each; mean (min-max)): "
@@ -669,7 +716,8 @@ def over_seeds_lines(spread: dict) -> list[str]:
         f"{show(spread['boosted_trees'])} (boosted trees); style recognised "
         f"{show(spread['style_recognised'])}.",
         f"Human vs generated per style: {styles}.",
-        f"Style recognised per group, ours against held-out human: {groups}.",
+        "Style recognised per group, ours against held-out human"
+        + (" / every corpus tune, cross-validated" if cv else "") + f": {groups}.",
         *_meter_lines(spread),
         f"Reproduce: `{spread['command']}`.",
     ]
@@ -682,6 +730,7 @@ def _meter_lines(spread: dict) -> list[str]:
     if not pooled:
         return []
     ours, human = pooled["ours"], pooled["human"]
+    cv = spread.get("human_cross_validated", {}).get("per_style_meter", {})
 
     def show(counts: dict, meter: str) -> str:
         hit, n = counts.get(meter, (0, 0))
@@ -692,9 +741,10 @@ def _meter_lines(spread: dict) -> list[str]:
         meters = sorted(ours[style])
         if len(meters) > 1:
             parts.append(f"{style} " + ", ".join(
-                f"{m} {show(ours[style], m)} ({show(human.get(style, {}), m)})" for m in meters))
-    return [f"Style recognised per meter, ours (held-out human tunes, once per seed): "
-            f"{'; '.join(parts)}."] if parts else []
+                f"{m} {show(ours[style], m)} ({show(human.get(style, {}), m)}"
+                + (f"; {show(cv.get(style, {}), m)})" if cv else ")") for m in meters))
+    return [f"Style recognised per meter, ours (held-out human tunes, once per seed; every "
+            f"corpus tune, cross-validated): {'; '.join(parts)}."] if parts else []
 
 
 def songs_markdown(result: dict) -> str:
