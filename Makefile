@@ -30,7 +30,7 @@ train: setup
 	.venv/bin/isadei train
 
 eval: setup
-	.venv/bin/isadei eval songs --seeds 4  # one seed's 12 songs a style move the numbers by +-0.02
+	.venv/bin/isadei eval songs --seeds 8  # one seed's 12 songs a style move a style's numbers by +-0.05
 	.venv/bin/isadei eval
 
 bench: setup
