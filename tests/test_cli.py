@@ -60,3 +60,17 @@ def test_bad_sampling_input_is_a_clear_error(tmp_path):
                   "--temperature", "1000")
     assert done.returncode == 2 and "temperature" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_compose_builds_the_song_on_a_tune_written_in_the_request(tmp_path):
+    done = isadei("compose", "сыграй вальс: ми ре до | ре ми ми | ми - - | ре ре ми | ре до -",
+                  "--out", str(tmp_path), "--seed", "3")
+    assert done.returncode == 0, done.stderr
+    midi = next(Path(line) for line in done.stdout.splitlines() if line.endswith(".mid"))
+    info = json.loads(midi.with_suffix(".json").read_text())
+    assert info["style"] == "waltz" and info["meter"] == "3/4" and info["key"] == "C"
+    melody = next(t for t in mido.MidiFile(midi).tracks if t.name == "Melody")
+    pitches = [m.note for m in melody if m.type == "note_on" and m.velocity]
+    steps = [b - a for a, b in zip(pitches, pitches[1:], strict=False)]
+    written = [-2, -2, 2, 2, 0, 0, -2, 0, 2, -2, -2]  # the tune's steps, in the song
+    assert any(steps[i:i + len(written)] == written for i in range(len(steps)))
