@@ -13,6 +13,7 @@ numbers are composer/amounts.py; names in the user's language are composer/namin
 
 from __future__ import annotations
 
+import difflib
 import re
 import unicodedata
 from dataclasses import asdict, dataclass, field, fields
@@ -46,6 +47,12 @@ from composer.wishes import (
     Wish,
 )
 
+# A word this close to a style's name (difflib's ratio) names it: "lullabye", "walz", "jigg",
+# "strathspay", "вальц" (0.8-0.93), but not "real" (reel, 0.75), "chorus" (chorale, 0.77).
+MISSPELT_CUTOFF = 0.8
+MISSPELT_MIN_LETTERS = 4
+STYLE_WORDS = {alias.rstrip("~*"): style for style, aliases in STYLE_ALIASES.items()
+               for alias in aliases if alias.rstrip("~*").isalpha()}
 TEXT_LIMIT = 500  # characters of the original words kept in `SongRequest.text`
 PARSE_LIMIT = 2000  # characters read at all: nobody hides the key at character 9,000
 __all__ = ["SEED_LIMIT", "SongRequest", "clean_text", "describe", "describe_ru", "parse"]
@@ -176,6 +183,8 @@ def _parse_style(low: str, request: SongRequest) -> tuple[Style, str | None, Wis
         if match:
             weight = FOLK_WORD if style_id == "folk" else NAMED
             found.append((weight, -match.start(), style_id, "named"))
+    if not found and (misspelt := _misspelt_style(low)):
+        found.append((NAMED, -misspelt[0], misspelt[1], "named"))
     wish = None
     for candidate in WISHES:
         match = first(low, candidate.aliases)
@@ -196,6 +205,19 @@ def _parse_style(low: str, request: SongRequest) -> tuple[Style, str | None, Wis
         style_id = SLOW_TUNE_OF_HINT[style_id]  # a slow tune from Ireland is an air, not a jig
     request.style = style_id
     return STYLES[style_id], how, wish
+
+
+def _misspelt_style(low: str) -> tuple[int, str] | None:
+    """(position, style) of the first word near one of a style's one-word names ("lullabye",
+    "walz", "strathspay", "вальц"), or of two words that are one ("horn pipe")."""
+    words = list(re.finditer(r"[^\W\d_]+", low))
+    pairs = [(a.start(), a.group() + b.group()) for a, b in zip(words, words[1:], strict=False)]
+    for start, word in sorted([(w.start(), w.group()) for w in words] + pairs):
+        if len(word) >= MISSPELT_MIN_LETTERS:
+            close = difflib.get_close_matches(word, STYLE_WORDS, n=1, cutoff=MISSPELT_CUTOFF)
+            if close:
+                return start, STYLE_WORDS[close[0]]
+    return None
 
 
 def _slow(low: str) -> bool:

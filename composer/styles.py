@@ -226,7 +226,7 @@ STYLE_ALIASES: dict[str, tuple[str, ...]] = {
                "песн~ о любви", "песн~ про любовь"),
     "lullaby": ("lullaby", "lullabies", "cradle song", "berceuse", "колыбельн~", "баю-бай",
                 "баюшки", "баю-баюшки"),
-    "waltz": ("waltz", "valse", "вальс~", "вальсок~", "вальсочек", "вальсочк~"),
+    "waltz": ("waltz", "valse", "walzer", "вальс~", "вальсок~", "вальсочек", "вальсочк~"),
     "march": ("march", "marches", "marching", "quickstep", "марш~", "маршик~", "маршев~"),
     "jig": ("jig", "double jig", "gigue", "джиг~", "жиг~"),
     "slip-jig": ("slip jig", "slipjig", "слип-джиг~", "слип жиг~", "9/8"),

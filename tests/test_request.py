@@ -75,6 +75,13 @@ CONTRACT = {"style", "mode", "key", "meter", "tempo_bpm", "length_seconds", "ins
     ("a slow irish jig", "jig"),  # unless the jig is named
     ("медленный танец", "waltz"),  # a slow dance
     ("быстрый танец", "reel"),
+    ("a lullabye for my son", "lullaby"),  # misspelt names are still names
+    ("walz please", "waltz"),
+    ("a jigg", "jig"),
+    ("strathspay", "strathspey"),
+    ("вальц", "waltz"),
+    ("marsh", "march"),
+    ("walzer", "waltz"),
 ])
 def test_styles(text: str, style: str) -> None:
     request = parse(text)
@@ -575,3 +582,8 @@ def test_modes(text: str, key: str | None, mode: str) -> None:
 def test_two_instruments_are_melody_and_accompaniment(text, melody, accompaniment) -> None:
     request = parse(text)
     assert (request.instrument, request.accompaniment) == (melody, accompaniment)
+
+
+@pytest.mark.parametrize("text", ["a real song", "a chorus", "the walk", "play a jingle"])
+def test_words_near_a_style_name_are_not_taken_for_it(text: str) -> None:
+    assert parse(text).style == "folk"
