@@ -3,9 +3,10 @@
 People with no training write a tune with the names they learnt: letters ("E D C D E E E",
 with # or b: "F#", "Bb") or solfège ("ми ре до ре ми ми ми", "do re mi", with диез, бемоль,
 sharp or flat after the name). Each name is one beat; a dash holds the note a beat longer
-("G - -" or "G--"); "|" marks a bar line, and the beats between bar lines give the meter
-(a short first bar is an upbeat). A digit after a letter names its octave (C4 = middle C);
-without one a note sits in the octave nearest the note before, as a singer moves, so
+("G - -" or "G--"), or a digit after it names its beats ("G3", as in ABC); "|" marks a bar
+line, and the beats between bar lines give the meter (a short first bar is an upbeat). When
+every name carries a digit, the digits are octaves ("C4 D4 E4", C4 = middle C); without
+them a note sits in the octave nearest the note before, as a singer moves, so
 "C D E F G A B C" climbs to the upper C, and the whole tune sits where a voice sings.
 """
 
@@ -29,7 +30,7 @@ FLAT_WORDS = ("♭", "flat", "бемоль")
 _NAME = "|".join(sorted(SOLFEGE_LETTERS, key=len, reverse=True))
 NOTE = re.compile(
     rf"^(?:(?P<letter>[A-Ga-g])|(?P<syllable>{_NAME}))"
-    r"(?P<acc>#|♯|b|♭)?(?P<octave>[0-8])?(?P<hold>[-–—]*)$",
+    r"(?P<acc>#|♯|b|♭)?(?P<digit>[0-8])?(?P<hold>[-–—]*)$",
     re.IGNORECASE,
 )
 TOKEN = re.compile(r"\||[^\s,;|]+")
@@ -93,15 +94,19 @@ def _names(tokens: list[tuple[str, int, int]]) -> tuple[list[_Name], list[int]]:
     """The names in order, and the number of names before each bar line."""
     names: list[_Name] = []
     bars: list[int] = []
+    notes = [m for token, _, _ in tokens if (m := NOTE.match(token.strip(".!?").lower()))]
+    # "C4 D4 E4" writes octaves; a digit on some names only is a length ("E D C2", as ABC)
+    octaves = all(m["letter"] and m["digit"] for m in notes)
     for token, _, _ in tokens:
         bare = token.strip(".!?").lower()
         match = NOTE.match(bare)
         if match:
             letter = match["letter"] or SOLFEGE_LETTERS[match["syllable"].lower()]
             shift = {"#": 1, "♯": 1, "b": -1, "♭": -1}.get(match["acc"] or "", 0)
-            octave = int(match["octave"]) if match["octave"] and match["letter"] else None
-            names.append(_Name((LETTER_PITCH_CLASSES[letter.upper()] + shift) % 12, octave,
-                               1 + len(match["hold"])))
+            digit = int(match["digit"]) if match["digit"] else None
+            beats = (digit or 1) if digit is not None and not octaves else 1
+            names.append(_Name((LETTER_PITCH_CLASSES[letter.upper()] + shift) % 12,
+                               digit if octaves else None, beats + len(match["hold"])))
         elif bare == BAR:
             bars.append(sum(n.beats for n in names))
         elif HOLD.match(bare) and names:

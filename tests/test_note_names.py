@@ -32,6 +32,13 @@ def test_sharps_and_flats() -> None:
     assert pitches("C sharp D E F") == [61, 62, 64, 65]
 
 
+def test_a_digit_on_some_names_is_their_length_on_all_of_them_their_octave() -> None:
+    written = read_note_names("E D C D E E E2 D D D2 E G G2")
+    assert written is not None
+    assert [p.ticks // 12 for p in written.placed] == [1, 1, 1, 1, 1, 1, 2, 1, 1, 2, 1, 1, 2]
+    assert pitches("C4 E4 G4 C5") == [60, 64, 67, 72]
+
+
 def test_dashes_hold_and_bar_lines_give_the_meter_and_the_upbeat() -> None:
     written = read_note_names("G | C C E | G - - | E - D | C - -")
     assert written is not None and written.meter.name == "3/4"
