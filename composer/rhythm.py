@@ -17,6 +17,10 @@ from composer.music import TICKS_PER_QUARTER, Bar, Meter, Note
 
 RATE = 100  # onset-train frames per second
 PREFERRED_BEAT_S = 0.6  # ~100 bpm: where sung tunes sit; the prior that settles the level
+# How much more alike a tune must be to itself 3 beats later than 2 or 4 later to be in 3
+# bars, and the other way round to undo a 3 (held-out corpus openings of 24 beats, the right
+# bar: tunes in 3 0.71 -> 0.74, in 2 or 4 0.82 -> 0.87).
+TRIPLE_BY_REPEAT, DUPLE_BY_REPEAT = 0.1, 0.3
 
 
 @dataclass(frozen=True)
@@ -181,13 +185,44 @@ def choose_bar(q: np.ndarray, pitches: list[int], beat_ticks: int) -> int:
         scores[m] = best
     # 4 only when it says clearly more than 2 (a bar of 4 is two bars of 2 to the grid)
     if scores[4] > scores[2] + 0.1 and scores[4] >= scores[3]:
-        return 4
-    return 3 if scores[3] > scores[2] + 0.02 else 2
+        per_bar = 4
+    else:
+        per_bar = 3 if scores[3] > scores[2] + 0.02 else 2
+    # A tune comes back to its rhythm and contour a bar later: where that says 3 or not 3
+    # clearly, it decides.
+    repeats = {m: self_similarity(q, pitches, beat_ticks, m) for m in (2, 3, 4)}
+    in_two = max(repeats[2], repeats[4])
+    if repeats[3] > in_two + TRIPLE_BY_REPEAT:
+        return 3
+    if per_bar == 3 and in_two > repeats[3] + DUPLE_BY_REPEAT:
+        return 2 if repeats[2] >= repeats[4] else 4
+    return per_bar
+
+
+def self_similarity(q: np.ndarray, pitches: list[int], beat_ticks: int, beats: int) -> float:
+    """How alike the tune is to itself `beats` later: the correlation of its note lengths
+    (log-weighted, at the onsets) plus that of its held pitch, on a grid of half-quarters."""
+    step = TICKS_PER_QUARTER // 2
+    lag = beats * beat_ticks // step
+    size = int(q[-1] // step) + 1
+    if size < lag + 4:
+        return 0.0
+    cells = (q // step).astype(int)
+    lengths = np.zeros(size)
+    lengths[cells] = np.log1p(np.diff(np.append(q, q[-1] + beat_ticks)) / beat_ticks * 2)
+    sounding = np.searchsorted(cells, np.arange(size), side="right") - 1  # the last onset
+    contour = np.asarray(pitches, dtype=float)[sounding]
+
+    def correlation(x: np.ndarray) -> float:
+        a, b = x[:-lag], x[lag:]
+        return float(np.corrcoef(a, b)[0, 1]) if a.std() and b.std() else 0.0
+
+    return correlation(lengths) + correlation(contour)
 
 
 def _meter(per_bar: int, ternary: bool) -> Meter:
-    if ternary:
-        return Meter(3 * per_bar, 8)
+    if ternary:  # 12/8 is two bars of 6/8, and the corpus writes 6/8 (1,935 tunes against 6)
+        return Meter(6 if per_bar == 4 else 3 * per_bar, 8)
     return Meter(per_bar, 4)
 
 
