@@ -63,7 +63,7 @@ def read_note_names(text: str) -> WrittenTune | None:
     for index, (token, _, _) in enumerate([*tokens, ("", 0, 0)]):
         if _is_part_of_a_tune(token, count):
             start = index if start is None else start
-            count += bool(NOTE.match(token.strip(".!?")))
+            count += bool(NOTE.match(_bare(token)))
         elif start is not None:
             runs.append((count, start, index))
             start, count = None, 0
@@ -81,8 +81,12 @@ def read_note_names(text: str) -> WrittenTune | None:
                        text[begin:end], words)
 
 
+def _bare(token: str) -> str:
+    return token.strip(".!?").lower()
+
+
 def _is_part_of_a_tune(token: str, notes_so_far: int) -> bool:
-    bare = token.strip(".!?").lower()
+    bare = _bare(token)
     if not bare:
         return False
     if NOTE.match(bare) or bare == BAR or HOLD.match(bare):
@@ -94,17 +98,16 @@ def _names(tokens: list[tuple[str, int, int]]) -> tuple[list[_Name], list[int]]:
     """The names in order, and the number of names before each bar line."""
     names: list[_Name] = []
     bars: list[int] = []
-    notes = [m for token, _, _ in tokens if (m := NOTE.match(token.strip(".!?").lower()))]
+    bares = [_bare(token) for token, _, _ in tokens]
     # "C4 D4 E4" writes octaves; a digit on some names only is a length ("E D C2", as ABC)
-    octaves = all(m["letter"] and m["digit"] for m in notes)
-    for token, _, _ in tokens:
-        bare = token.strip(".!?").lower()
+    octaves = all(m["letter"] and m["digit"] for b in bares if (m := NOTE.match(b)))
+    for bare in bares:
         match = NOTE.match(bare)
         if match:
-            letter = match["letter"] or SOLFEGE_LETTERS[match["syllable"].lower()]
+            letter = match["letter"] or SOLFEGE_LETTERS[match["syllable"]]
             shift = {"#": 1, "♯": 1, "b": -1, "♭": -1}.get(match["acc"] or "", 0)
-            digit = int(match["digit"]) if match["digit"] else None
-            beats = (digit or 1) if digit is not None and not octaves else 1
+            digit = int(match["digit"] or 0)
+            beats = 1 if octaves or not digit else digit
             names.append(_Name((LETTER_PITCH_CLASSES[letter.upper()] + shift) % 12,
                                digit if octaves else None, beats + len(match["hold"])))
         elif bare == BAR:
@@ -151,8 +154,6 @@ def _placed(names: list[_Name], bars: list[int], meter: Meter) -> list[Placed]:
 
 def _sung_register(placed: list[Placed]) -> list[Placed]:
     """The tune moved by octaves so its middle sits nearest the middle of a singing voice."""
-    pitches = sorted(p.pitch for p in placed if p.pitch is not None)
-    middle = pitches[len(pitches) // 2]
+    middle = sorted(p.pitch for p in placed)[len(placed) // 2]
     octaves = round((SUNG_MIDDLE - middle) / 12)
-    return [Placed(p.pitch + 12 * octaves if p.pitch is not None else None, p.start, p.ticks)
-            for p in placed]
+    return [Placed(p.pitch + 12 * octaves, p.start, p.ticks) for p in placed]

@@ -19,7 +19,7 @@ RATE = 100  # onset-train frames per second
 PREFERRED_BEAT_S = 0.6  # ~100 bpm: where sung tunes sit; the prior that settles the level
 # How much more alike a tune must be to itself 3 beats later than 2 or 4 later to be in 3
 # bars, and the other way round to undo a 3 (held-out corpus openings of 24 beats, the right
-# bar: tunes in 3 0.71 -> 0.74, in 2 or 4 0.82 -> 0.87).
+# bar: tunes in 3 0.71 -> 0.74, in 2 or 4 0.82 -> 0.89).
 TRIPLE_BY_REPEAT, DUPLE_BY_REPEAT = 0.1, 0.3
 
 

@@ -21,9 +21,9 @@ from pathlib import Path
 import numpy as np
 
 from composer.data import CACHE_PATH, KEY_PROFILES_PATH
+from composer.key_finding import PARENTS, KeyProfiles, find_key
 from composer.music import PARENT_MODE, TICKS_PER_QUARTER, Note, Tune
 
-PARENTS = ("major", "minor")
 OPENINGS = (12, 24)  # quarter notes: a hummed clip is often only a tune's opening
 
 
@@ -31,9 +31,7 @@ def learn(tunes: Sequence[Tune]) -> dict:
     """{"degrees", "first", "last": {parent mode: 12 shares from the tonic up}, "modes":
     {parent mode: share of tunes}, "tunes": n}. Counts start at one, so no degree is
     impossible."""
-    degrees = {m: np.zeros(12) for m in PARENTS}
-    first = {m: np.ones(12) for m in PARENTS}
-    last = {m: np.ones(12) for m in PARENTS}
+    degrees, first, last = ({m: np.zeros(12) for m in PARENTS} for _ in range(3))
     modes = dict.fromkeys(PARENTS, 0)
     for tune in tunes:
         parent = PARENT_MODE[tune.mode]
@@ -85,7 +83,6 @@ def held_out_accuracy(tunes: Sequence[Tune], find_key) -> dict[str, float]:
 def write(tunes: Sequence[Tune], path: Path = KEY_PROFILES_PATH) -> dict:
     """Learn from the training split's folk tunes (not the chorales), measure on the held-out
     ones, write `path`."""
-    from composer.key_finding import KeyProfiles, find_key
     from composer.training.corpus import split_of
 
     folk = [t for t in tunes if t.style != "chorale"]
