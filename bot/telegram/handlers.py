@@ -43,6 +43,7 @@ from bot.telegram.user_settings import user_settings
 from bot.telegram.words import describe, song_keyboard, styles_keyboard
 from composer.i18n import number
 from composer.styles import STYLES
+from composer.written import written_tune
 
 logger = logging.getLogger("isadei.bot")
 
@@ -118,7 +119,7 @@ async def private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 async def accept_words(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> None:
     """Words are a request; a tune written among them (ABC, note names) is a tune to build
     the song around."""
-    if tunes.written_tune(text):
+    if written_tune(text):
         await tunes.tune_message(update, context, text)
     else:
         await accept_text(update, context, text)
