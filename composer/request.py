@@ -168,9 +168,16 @@ def _parse(text: str, words: Words) -> SongRequest:
     low = parse_tempo(low, style, request, words)  # takes "60 ударов в минуту" out of the text
     parse_length(low, request, words)
     parse_seed(low, request, words)
-    _parse_instruments(low, request)
+    _parse_instruments(_without_style_name(low, style) if how == "named" else low, request)
     _fulfil(wish, style, how, clean, request, words)
     return request
+
+
+def _without_style_name(low: str, style: Style) -> str:
+    """The text with the style's name blanked: "a horn pipe" names no french horn."""
+    match = first(low, STYLE_ALIASES[style.id])
+    return low[:match.start()] + " " * (match.end() - match.start()) + low[match.end():] \
+        if match else low
 
 
 def _parse_style(low: str, request: SongRequest) -> tuple[Style, str | None, Wish | None]:

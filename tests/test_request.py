@@ -587,3 +587,14 @@ def test_two_instruments_are_melody_and_accompaniment(text, melody, accompanimen
 @pytest.mark.parametrize("text", ["a real song", "a chorus", "the walk", "play a jingle"])
 def test_words_near_a_style_name_are_not_taken_for_it(text: str) -> None:
     assert parse(text).style == "folk"
+
+
+@pytest.mark.parametrize("text,style,instrument", [
+    ("play a horn pipe", "hornpipe", None),  # the style's name, not a french horn
+    ("a horn-pipe on the fiddle", "hornpipe", "violin"),
+    ("a hornpipe for horn", "hornpipe", "french horn"),
+    ("a march on the horn", "march", "french horn"),
+])
+def test_a_style_name_is_not_taken_for_an_instrument(text, style, instrument) -> None:
+    request = parse(text)
+    assert (request.style, request.instrument) == (style, instrument)
