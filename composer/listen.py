@@ -17,9 +17,9 @@ import re
 import tempfile
 from pathlib import Path
 
-from composer.abc import TuneError, modal_colour, read_abc
+from composer.abc import TuneError, read_abc
 from composer.heard import Heard, HeardNote, TuneInputError
-from composer.key_finding import find_key, key_name
+from composer.key_finding import find_key, key_as_written, key_name
 from composer.music import (
     TICKS_PER_QUARTER,
     Meter,
@@ -223,10 +223,8 @@ def _listen_midi(data: bytes, style: str) -> Heard:
         if nxt - start - length > 0:
             placed.append(Placed(None, start + length, nxt - start - length))
     key = None
-    if melody.key:
-        minor = melody.key.endswith("m")
-        key_pc = tonic_pitch_class(melody.key.rstrip("m"))
-        melody_notes = [Note(p.pitch, p.ticks) for p in placed if p.pitch is not None]
-        mode = modal_colour(melody_notes, key_pc, "minor" if minor else "major")
-        key = (key_pc, mode)
+    if melody.key:  # trusted unless the notes clearly say otherwise (a default C major)
+        key = key_as_written([Note(p.pitch, p.ticks) for p in placed if p.pitch is not None],
+                             tonic_pitch_class(melody.key.rstrip("m")),
+                             "minor" if melody.key.endswith("m") else "major")
     return _heard_from_placed(placed, meter, melody.tempo_bpm, style, "midi", key)

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from composer.data import KEY_PROFILES_PATH
-from composer.key_finding import KeyProfiles, find_key
+from composer.key_finding import KeyProfiles, find_key, key_as_written
 from composer.music import Bar, Meter, Note, Tune
 from composer.note_names import read_note_names
 from composer.training.key_profiles import held_out_accuracy, learn
@@ -32,6 +32,15 @@ def test_the_key_of_tunes_people_write(text: str, key: tuple[int, str]) -> None:
     assert find_key(notes(text)) == key
 
 
+@pytest.mark.parametrize("text,written,key", [
+    ("E D C D E E E", (9, "minor"), (9, "minor")),  # the notes allow A minor: as written
+    ("E A A B C B A - E A A B C - B -", (0, "major"), (9, "minor")),  # a default C overruled
+    ("E A A B C B A - E A A B C - B -", (9, "minor"), (9, "minor")),
+])
+def test_a_key_signature_is_kept_unless_the_notes_deny_it(text, written, key) -> None:
+    assert key_as_written(notes(text), *written) == key
+
+
 def test_dorian_is_told_from_minor() -> None:
     assert find_key(notes("D E F G A B C A G F E D E F E D")) == (2, "dorian")
 
@@ -43,6 +52,7 @@ def test_shipped_profiles_hold_what_the_corpus_says() -> None:
     assert major[4] > major[3] and minor[3] > minor[4]  # the third says the mode
     assert data["modes"]["major"] > 0.8  # most corpus tunes are major
     assert data["held_out_accuracy"]["opening_12_quarters"] >= 0.8
+    assert min(data["held_out_under_signature"].values()) >= 0.85
 
 
 def test_profiles_are_learned_from_tunes_in_their_own_key() -> None:

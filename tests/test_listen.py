@@ -103,11 +103,11 @@ def test_abc_text_and_file(tmp_path):
     assert listen(str(path)).to_dict() == heard.to_dict()
 
 
-def _midi(tracks: dict[str, list[tuple[int, int, int]]], tpq: int = 480) -> bytes:
+def _midi(tracks: dict[str, list[tuple[int, int, int]]], tpq: int = 480, key: str = "G") -> bytes:
     mid = mido.MidiFile(ticks_per_beat=tpq)
     conductor = mido.MidiTrack([mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(96)),
                                 mido.MetaMessage("time_signature", numerator=3, denominator=4),
-                                mido.MetaMessage("key_signature", key="G")])
+                                mido.MetaMessage("key_signature", key=key)])
     mid.tracks.append(conductor)
     for name, notes in tracks.items():
         track = mido.MidiTrack([mido.MetaMessage("track_name", name=name)])
@@ -121,6 +121,25 @@ def _midi(tracks: dict[str, list[tuple[int, int, int]]], tpq: int = 480) -> byte
     out = io.BytesIO()
     mid.save(file=out)
     return out.getvalue()
+
+
+@pytest.mark.parametrize("signature,key", [
+    ("C", "E minor"),  # the C major programs write when nobody set a key: the notes overrule it
+    ("Em", "E minor"),
+    ("G", "E minor"),  # the same signature: the notes start and end on E
+])
+def test_a_midi_key_signature_is_kept_unless_the_notes_deny_it(signature, key):
+    e_minor = "E F# G A B B B - C B A G F# - E - G F# E D E - E -"
+    steps = {"C": 0, "D": 2, "E": 4, "F": 5, "F#": 6, "G": 7, "A": 9, "B": 11}
+    notes, tick = [], 0
+    for name in e_minor.split():
+        if name == "-":
+            notes[-1] = (notes[-1][0], notes[-1][1], notes[-1][2] + 480)
+        else:
+            notes.append((64 + (steps[name] - 4) % 12, tick, 480))
+        tick += 480
+    heard = listen(_midi({"Melody": notes}, key=signature), filename="tune.mid")
+    assert f"{heard.key} {heard.mode}" == key
 
 
 def test_midi_melody_track(tmp_path):

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from composer.data import CACHE_PATH, KEY_PROFILES_PATH
-from composer.key_finding import PARENTS, KeyProfiles, find_key
+from composer.key_finding import PARENTS, KeyProfiles, find_key, key_as_written
 from composer.music import PARENT_MODE, TICKS_PER_QUARTER, Note, Tune
 
 OPENINGS = (12, 24)  # quarter notes: a hummed clip is often only a tune's opening
@@ -80,6 +80,23 @@ def held_out_accuracy(tunes: Sequence[Tune], find_key) -> dict[str, float]:
     return {k: round(v, 4) for k, v in result.items()}
 
 
+def signature_accuracy(tunes: Sequence[Tune], as_written) -> dict[str, float]:
+    """Whole tunes read under a MIDI key signature, `as_written(notes, tonic, parent)`:
+    right when it is their own; right when it is the C major that programs write when
+    nobody set a key (tunes not in C major)."""
+    def right(key: tuple[int, str], tune: Tune) -> bool:
+        return key[0] == tune.tonic and PARENT_MODE[key[1]] == PARENT_MODE[tune.mode]
+
+    def share(keys: list[tuple[int, str]], asked: Sequence[Tune]) -> float:
+        return round(float(np.mean([right(k, t) for k, t in zip(keys, asked, strict=True)])), 4)
+
+    not_c = [t for t in tunes if (t.tonic, PARENT_MODE[t.mode]) != (0, "major")]
+    return {"own_signature": share([as_written(t.melody(), t.tonic, PARENT_MODE[t.mode])
+                                    for t in tunes], tunes),
+            "c_major_by_default": share([as_written(t.melody(), 0, "major") for t in not_c],
+                                        not_c)}
+
+
 def write(tunes: Sequence[Tune], path: Path = KEY_PROFILES_PATH) -> dict:
     """Learn from the training split's folk tunes (not the chorales), measure on the held-out
     ones, write `path`."""
@@ -92,6 +109,8 @@ def write(tunes: Sequence[Tune], path: Path = KEY_PROFILES_PATH) -> dict:
     if held_out:
         profiles["held_out_accuracy"] = held_out_accuracy(
             held_out, lambda notes: find_key(notes, learned))
+        profiles["held_out_under_signature"] = signature_accuracy(
+            held_out, lambda notes, tonic, parent: key_as_written(notes, tonic, parent, learned))
     path.write_text(json.dumps(profiles, indent=1) + "\n")
     return profiles
 
@@ -104,7 +123,8 @@ def main(argv: list[str] | None = None) -> None:
     from composer.training.corpus import load_corpus
 
     profiles = write(load_corpus(args.corpus), args.out)
-    print(f"learned from {profiles['tunes']} tunes; held out: {profiles.get('held_out_accuracy')}")
+    print(f"learned from {profiles['tunes']} tunes; held out: {profiles.get('held_out_accuracy')}; "
+          f"under a MIDI key signature: {profiles.get('held_out_under_signature')}")
 
 
 if __name__ == "__main__":
