@@ -133,6 +133,15 @@ def test_spread_and_inside_flag():
     assert not sf.against([0.99], list(np.linspace(0, 0.5, 11)))["inside"]
 
 
+def test_a_band_of_no_width_asks_how_many_songs_sit_on_it():
+    # 19 of 20 human tunes without an accidental: the band is 0-0 and their mean is off it.
+    human = [0.0] * 19 + [0.006]
+    assert not sf.against([sum(human) / 20], human)["inside"]  # the human mean as one song
+    assert sf.against([0.0] * 11 + [0.006], human)["inside"]  # 11 of 12 songs on the band
+    result = sf.against([0.0] * 9 + [0.006] * 3, human)  # 9 of 12: fewer than BAND_SHARE
+    assert result["songs_on_band"] == 0.75 and not result["inside"]
+
+
 def test_seeds_measure_songs_of_their_own():
     requests, first = song_requests(12, 0)
     assert len(requests) == len(first) == 12 * 13 and first == list(range(len(first)))
@@ -154,6 +163,7 @@ def test_markdown_of_a_minimal_result():
     spread = {"generated": 0.5, "human": {"mean": 0.3, "p10": 0.2, "p90": 0.4}, "inside": False}
     stats = {name: dict(spread) for name in ("bar_repetition", "out_of_scale", "sixteenths",
                                              "rhythm")}
+    stats["bar_repetition"]["human_as_written"] = 0.2
     style = {"per_style": {"jig": 1.0}, "overall": 1.0, "confusion": {"jig": {"jigs": 2}},
              "per_group": {"jigs": 1.0},
              "per_style_meter": {"jig": {"6/8": [2, 2]}, "march": {"2/4": [0, 1], "4/4": [1, 1]}}}
@@ -184,13 +194,17 @@ def test_markdown_of_a_minimal_result():
     other["human_vs_generated"]["accuracy"] = 0.6
     other["human_vs_generated"]["per_style"]["jig"] = 0.5
     other["style"]["generated"] = {**style, "per_group": {"jigs": 0.5}, "overall": 0.5}
+    other["statistics"] = {"jig": {**stats, "rhythm": {**spread, "inside": True}}}
     spread = over_seeds([result, other])
+    assert spread["styles_inside"]["rhythm"] == {"mean": 0.5, "min": 0, "max": 1}
     assert spread["human_vs_generated"] == {"mean": 0.7, "min": 0.6, "max": 0.8}
     assert spread["per_group_recognised"]["jigs"]["ours"]["mean"] == 0.75
     assert spread["command"] == "x --seeds 2"
     text = songs_markdown({"songs": result, "songs_over_seeds": spread})
     assert "Over 2 seeds (2 songs each" in text and "0.70 (0.60-0.80) (logistic)" in text
     assert "jig 0.65 (0.50-0.80)" in text and "jigs 0.75 (0.50-1.00) against 1.00" in text
+    assert "Styles inside the human spread, each seed (min-max of 1): bar repetition 0-0, " \
+           "out of scale 0-0, sixteenths 0-0, rhythm 0-1." in text
     # Where a style is lost: recognised songs per meter, pooled over the seeds, for the
     # styles written in more than one meter.
     assert spread["per_style_meter_recognised"]["ours"]["march"] == {"2/4": [0, 2], "4/4": [2, 2]}

@@ -57,6 +57,7 @@ LENGTH_TOLERANCE = 0.10
 SEED_STRIDE = 10_000
 STYLE_TRAIN_WINDOWS = 1200  # per coarse group: enough for the trees, quick to featurise
 CV_FOLDS, CV_TUNES = 5, 400  # the cross-validated human baseline: folds, tunes a style at most
+STATISTICS_OVERALL = ("bar_repetition", "out_of_scale", "sixteenths", "rhythm")
 
 
 # ---------------------------------------------------------------- songs as delivered
@@ -399,7 +400,7 @@ def statistics(delivered: list[Delivered], held_out: dict[str, list[Tune]]) -> d
 def overall_statistics(stats: dict) -> dict:
     """Each style weighs the same: mean of the per-style numbers, and how many are inside."""
     out = {}
-    for name in ("bar_repetition", "out_of_scale", "sixteenths", "rhythm"):
+    for name in STATISTICS_OVERALL:
         rows = [row[name] for row in stats.values()]
         out[name] = {"generated": round(float(np.mean([r["generated"] for r in rows])), 4),
                      "human": round(float(np.mean([r["human"]["mean"] for r in rows
@@ -567,6 +568,9 @@ def over_seeds(results: list[dict]) -> dict:
             g: {"ours": each(lambda r, g=g: r["style"]["generated"]["per_group"][g]),
                 "human": each(lambda r, g=g: r["style"]["human_held_out"]["per_group"][g])}
             for g in first["style"]["generated"]["per_group"]},
+        # styles (of 13) whose songs are inside the human spread, each seed on its own
+        "styles_inside": {m: each(lambda r, m=m: overall_statistics(r["statistics"])[m]
+                                  ["styles_inside"]) for m in STATISTICS_OVERALL},
         "per_style_meter_recognised": {
             who: _pooled([r["style"][key]["per_style_meter"] for r in results])
             for who, key in (("ours", "generated"), ("human", "human_held_out"))},
@@ -719,8 +723,20 @@ def over_seeds_lines(spread: dict) -> list[str]:
         "Style recognised per group, ours against held-out human"
         + (" / every corpus tune, cross-validated" if cv else "") + f": {groups}.",
         *_meter_lines(spread),
+        *_inside_lines(spread),
         f"Reproduce: `{spread['command']}`.",
     ]
+
+
+def _inside_lines(spread: dict) -> list[str]:
+    """How many styles' songs sit inside the human spread, seed by seed: min-max."""
+    inside = spread.get("styles_inside")
+    if not inside:
+        return []
+    return ["Styles inside the human spread, each seed (min-max of "
+            f"{len(spread['per_style_human_vs_generated'])}): " + ", ".join(
+                f"{name.replace('_', ' ')} {m['min']:.0f}-{m['max']:.0f}"
+                for name, m in inside.items()) + "."]
 
 
 def _meter_lines(spread: dict) -> list[str]:
