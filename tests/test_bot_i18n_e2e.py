@@ -205,3 +205,28 @@ def test_menus_compose_new_takes_and_settings_persist(bot_process):
     march, _, _ = song(api, -3501)
     # Her default instrument; one word says no language, so hers (two English words would).
     assert "флейта" in march["caption"]
+
+
+def test_a_greeting_or_thanks_gets_a_word_back_not_a_song(bot_process):
+    api = bot_process.api
+    ida, ira = user(3601, "Ida", "en"), user(3602, "Ира", "ru")
+    for text in ("Hi!", "thanks so much!", "what can you do?"):
+        api.push_message(ida, private_chat(ida), text)
+    greeting, thanks, help_text = (api.wait_for("sendMessage", chat_id=3601, count=k)["text"]
+                                   for k in (1, 2, 3))
+    assert "I compose music on request" in greeting
+    assert "You're welcome" in thanks and "/compose" in help_text
+    api.push_message(ira, private_chat(ira), "спасибо большое")
+    assert "Пожалуйста" in api.wait_for("sendMessage", chat_id=3602)["text"]
+    mention = f"@{BOT}"
+    said = api.push_message(ida, group_chat(-5401), f"{mention} thanks",
+                            entities=[{"type": "mention", "offset": 0, "length": len(mention)}])
+    answer = api.wait_for("sendMessage", chat_id=-5401)
+    assert "You're welcome" in answer["text"]
+    assert answer["reply_parameters"]["message_id"] == said["message_id"]
+    # A greeting with a wish in it is a request.
+    api.push_message(ida, private_chat(ida), "hi, a waltz please")
+    audio, _, _ = song(api, 3601)
+    assert "Waltz" in audio["caption"]
+    assert len([c for c in api.calls if c.method == "sendAudio"
+                and int(c.get("chat_id")) in (3601, 3602, -5401)]) == 1

@@ -29,6 +29,7 @@ from bot.telegram.jobs import (
     percentile,
 )
 from bot.telegram.runtime import Runtime, runtime
+from bot.telegram.small_talk import small_talk
 from bot.telegram.status import status_text
 from bot.telegram.texts import EN, RU
 from bot.telegram.words import caption_of, song_keyboard, styles_keyboard
@@ -321,3 +322,15 @@ def test_compose_task_is_idempotent_by_job_id(fake_composer, bot_data_dir: Path,
     assert [call[2].name for call in calls] == ["jtest1", "jtest2"]  # jtest1 composed once
     assert failed.is_err and "fail" in str(failed.error)
     assert not (bot_data_dir / "songs" / "jtest2").exists()  # no half-written song
+
+
+@pytest.mark.parametrize("text,answer", [
+    ("Hi!", "start"), ("Привет 👋", "start"), ("hey bot", "start"),
+    ("thank you so much!!", "thanks"), ("спасибо большое!", "thanks"),
+    ("@isadei_bot thanks", "thanks"), ("Что ты умеешь?", "help"), ("what can you do?", "help"),
+    # a wish, even one that starts with a greeting or thanks, is a request
+    ("hi, play a waltz", None), ("спасибо, а теперь вальс", None), ("a song for my dog", None),
+    ("help me compose a jig", None), ("Jig", None), ("", None),
+])
+def test_small_talk_is_told_from_a_request(text: str, answer: str | None) -> None:
+    assert small_talk(text) == answer

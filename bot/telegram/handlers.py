@@ -37,6 +37,7 @@ from bot.telegram.sharing import (
     replay_request,
     watch_inline_job,
 )
+from bot.telegram.small_talk import small_talk
 from bot.telegram.status import edit_status
 from bot.telegram.texts import clip, t
 from bot.telegram.user_settings import user_settings
@@ -118,8 +119,14 @@ async def private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 
 async def accept_words(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> None:
     """Words are a request; a tune written among them (ABC, note names) is a tune to build
-    the song around."""
-    if written_tune(text):
+    the song around; a greeting or thanks on its own gets a word back, not a song."""
+    if answer := small_talk(text):
+        lang = user_lang(update, context, text)
+        message = update.effective_message
+        await message.reply_text(t(lang, answer, bot=context.bot.username),
+                                 reply_markup=None if answer == "help" else styles_keyboard(lang),
+                                 do_quote=message.chat.type != ChatType.PRIVATE)
+    elif written_tune(text):
         await tunes.tune_message(update, context, text)
     else:
         await accept_text(update, context, text)
