@@ -264,7 +264,7 @@ def _fulfil(wish: Wish | None, style: Style, how: str | None, clean: str,
 
 _KEY_EN = re.compile(
     r"(?<![\w#'-])(?P<letter>[A-Ga-g])"
-    r"(?P<acc>\s?-?\s?(?:sharp|flat)(?![a-z])|#|b(?![A-Za-z]))?"
+    r"(?P<acc>\s?-?\s?(?:sharp|flat)(?![a-z])|#|b(?=m?(?![A-Za-z])))?"  # Bb, Ebm
     r"(?:\s?-?\s?(?P<mode>major|minor|maj|min|m|dorian|mixolydian)(?![A-Za-z]))?"
     r"(?![\w#])",
     re.IGNORECASE,

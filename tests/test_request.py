@@ -564,6 +564,7 @@ def test_unplayable_meter_gets_a_note() -> None:
     ("mixolydian hornpipe in A", "A", "mixolydian"),
     ("песня в дорийском ладу", None, "dorian"),
     ("рил ре миксолидийский", "D", "mixolydian"),
+    ("Ebm", "Eb", "minor"), ("вальс Bbm", "Bb", "minor"),  # chord names with a flat
 ])
 def test_modes(text: str, key: str | None, mode: str) -> None:
     request = parse(text)
