@@ -116,6 +116,7 @@ _DURATION_INVERTED = re.compile(
 )
 _CLOCK = re.compile(r"(?<![\w:.])(\d{1,2}):([0-5]\d)(?![\w:])")
 _HALF_MINUTE = re.compile(r"(?<!\w)пол[\s-]?минуты")
+_HALF_HOUR = re.compile(r"(?<!\w)пол[\s-]?часа(?!\w)")
 _ONE_MINUTE = re.compile(r"(?<!\w)(?<!в )(?:минуту|минутку|минутн\w*|minute-long)(?!\w)")
 
 
@@ -150,6 +151,8 @@ def _length_seconds(low: str) -> float | None:
         return int(clock[1]) * 60 + int(clock[2])
     if _HALF_MINUTE.search(low):
         return 30
+    if _HALF_HOUR.search(low):
+        return 1800  # past the longest song: the note says so
     if re.search(r"(?<!\w)минут[ауы]? с половиной(?!\w)", low):
         return 90
     if _ONE_MINUTE.search(low):

@@ -246,6 +246,7 @@ def test_tempo_words_land_inside_the_style_range() -> None:
     ("на две минуты", 120),
     ("три минуты", 180),
     ("полминуты", 30),
+    ("вальс на полчаса", 300),  # half an hour: the longest song, with a note
     ("half a minute", 30),
     ("a minute", 60),
     ("на минуту", 60),
