@@ -328,6 +328,9 @@ def test_compose_task_is_idempotent_by_job_id(fake_composer, bot_data_dir: Path,
     ("Hi!", "start"), ("Привет 👋", "start"), ("hey bot", "start"),
     ("thank you so much!!", "thanks"), ("спасибо большое!", "thanks"),
     ("@isadei_bot thanks", "thanks"), ("Что ты умеешь?", "help"), ("what can you do?", "help"),
+    ("cool!", "praise"), ("Круто!!", "praise"), ("👍", "praise"), ("🔥🔥", "praise"),
+    ("ok", "praise"),
+    ("🎻", None),  # an instrument's emoji may be a wish
     # a wish, even one that starts with a greeting or thanks, is a request
     ("hi, play a waltz", None), ("спасибо, а теперь вальс", None), ("a song for my dog", None),
     ("help me compose a jig", None), ("Jig", None), ("", None),

@@ -44,6 +44,7 @@ TEXTS: dict[str, str | tuple[str, str]] = {
         "In any chat, type @{bot} and a wish: I compose it right there."),
     "styles": N_("Pick a style — one tap and I compose it:"),
     "thanks": N_("You're welcome! 🎶 Ask for another song any time — or tap a style:"),
+    "praise": N_("Glad you like it! 🎶 Want another one? Tell me what — or tap a style:"),
     "compose_empty": N_(
         "What shall I play? e.g. /compose a sad waltz in D minor — or tap a style:"),
     "status_queued": N_("🎼 composing {what}… you are {position} in line"),
