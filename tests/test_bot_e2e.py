@@ -222,6 +222,20 @@ def test_another_one_variation_and_file_id_reuse(bot_process):
     assert seed_of(other) == seed_of(first)
 
 
+def test_a_forum_topic_gets_its_answers_in_the_topic(bot_process):
+    api = bot_process.api
+    lee = user(1099, "Lee", "en")
+    forum = {**group_chat(-5501, "Folk forum"), "is_forum": True}
+    mention = f"@{BOT}"
+    asked = api.push_message(lee, forum, f"{mention} a short jig", message_thread_id=77,
+                             is_topic_message=True,
+                             entities=[{"type": "mention", "offset": 0, "length": len(mention)}])
+    audio, midi, sheet = song(api, -5501)
+    sent = [api.wait_for("sendMessage", chat_id=-5501), audio, midi, sheet, score(api, -5501)]
+    assert [int(call.get("message_thread_id") or 0) for call in sent] == [77] * 5
+    assert audio["reply_parameters"]["message_id"] == asked["message_id"]
+
+
 def test_group_chat(bot_process):
     api = bot_process.api
     dee = user(1007, "Dee", "en")

@@ -24,7 +24,7 @@ from bot import metrics
 from bot.queue.results import open_early_audio
 from bot.telegram.jobs import ACTIVE, DONE, SENDING, Job
 from bot.telegram.runtime import runtime
-from bot.telegram.sending import UPLOAD_TIMEOUT_S, chat_action, reply_to, send
+from bot.telegram.sending import UPLOAD_TIMEOUT_S, chat_action, reply_to, send, to_chat
 from bot.telegram.sharing import edit_inline_song
 from bot.telegram.status import remove_status, show_status
 from bot.telegram.texts import t
@@ -51,7 +51,7 @@ async def deliver(app: Application, job: Job, reuse: Job | None) -> None:
     elif job.caption_pending:  # sent early: now the caption can say all (form, meter...)
         job = await complete_caption(app, job)
     quiet = {  # MIDI and sheet music: under the audio, without a second notification
-        "chat_id": job.chat_id,
+        **to_chat(job),
         "reply_parameters": reply_to(job.audio_message_id),
         "disable_notification": True,
     }
@@ -93,7 +93,7 @@ async def send_audio(app: Application, job: Job, audio: Any, title: str,
     await chat_action(bot, job, ChatAction.UPLOAD_VOICE)
     message = await send(
         bot.send_audio,
-        chat_id=job.chat_id,
+        **to_chat(job),
         audio=audio,
         title=title,
         performer="Isadei",

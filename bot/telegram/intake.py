@@ -145,6 +145,7 @@ def accept(
         chat_id=chat.id,
         chat_type=chat.type,
         message_id=message.message_id if message else None,
+        thread_id=message.message_thread_id if message and message.is_topic_message else None,
         lang=lang,
         request=request,
         seed=seed,

@@ -45,6 +45,7 @@ class Job:
     seed: int
     chat_type: str = "private"
     message_id: int | None = None  # the user's message, replied to
+    thread_id: int | None = None  # the forum topic it was asked in: the answers go there too
     lang: str = "en"
     song_key: str = ""  # same request + same seed = same song = same file_ids
     parent_id: str | None = None  # the job whose button made this one

@@ -34,6 +34,11 @@ REPEATABLE = frozenset(
 NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 
+def to_chat(job: Job) -> dict[str, int | None]:
+    """Where a job's messages go: its chat, and in a forum the topic it was asked in."""
+    return {"chat_id": job.chat_id, "message_thread_id": job.thread_id}
+
+
 def reply_to(message_id: int | None) -> ReplyParameters | None:
     return ReplyParameters(message_id, allow_sending_without_reply=True) if message_id else None
 
@@ -66,6 +71,6 @@ async def send(method, **kwargs: Any) -> Any:
 
 async def chat_action(bot, job: Job, action: str) -> None:
     try:
-        await bot.send_chat_action(chat_id=job.chat_id, action=action)
+        await bot.send_chat_action(action=action, **to_chat(job))
     except TelegramError as error:  # cosmetic: never worth failing a job
         logger.debug("job=%s chat action failed: %r", job.id, error)

@@ -10,7 +10,7 @@ from telegram.error import BadRequest, TelegramError
 
 from bot.telegram.jobs import CANCELLED, COMPOSING, QUEUED, RENDERING, SENDING, Job
 from bot.telegram.runtime import Runtime
-from bot.telegram.sending import reply_to, send
+from bot.telegram.sending import reply_to, send, to_chat
 from bot.telegram.texts import clip, ordinal, t
 from bot.telegram.words import describe
 
@@ -59,7 +59,7 @@ async def send_status(bot, rt: Runtime, job: Job) -> Job:
     """The first "🎼 composing ..." message; its id goes into the job record."""
     text = status_text(job, job.lang, position_of(rt, job))
     message = await send(
-        bot.send_message, chat_id=job.chat_id, text=text, reply_parameters=reply_to(job.message_id)
+        bot.send_message, text=text, reply_parameters=reply_to(job.message_id), **to_chat(job)
     )
     rt.status_texts[job.id] = text
     return rt.store.update(job.id, status_message_id=message.message_id)
@@ -105,7 +105,7 @@ async def apologise(bot, rt: Runtime, job: Job) -> None:
         else:
             await send(
                 bot.send_message,
-                chat_id=job.chat_id,
+                **to_chat(job),
                 text=text,
                 reply_parameters=reply_to(job.message_id),
             )

@@ -198,7 +198,8 @@ async def show_heard(context: ContextTypes.DEFAULT_TYPE, message: Message, heard
     words alone if the sheet cannot be drawn."""
     caption = t(lang, "heard", count=len(heard.notes), meter=heard.meter.name,
                 tonality=naming.key_name(heard.key, heard.mode, lang), tempo=heard.tempo_bpm)
-    where = {"chat_id": message.chat_id, "reply_parameters": reply_to(message.message_id)}
+    where = {"chat_id": message.chat_id, "reply_parameters": reply_to(message.message_id),
+             "message_thread_id": message.message_thread_id if message.is_topic_message else None}
     try:
         png = await asyncio.to_thread(tune_sheet_png, heard)
     except Exception:  # music21 or verovio on an odd tune: the words still say it
