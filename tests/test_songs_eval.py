@@ -203,7 +203,12 @@ def test_markdown_of_a_minimal_result():
     text = songs_markdown({"songs": result, "songs_over_seeds": spread})
     assert "Over 2 seeds (2 songs each" in text and "0.70 (0.60-0.80) (logistic)" in text
     assert "jig 0.65 (0.50-0.80)" in text and "jigs 0.75 (0.50-1.00) against 1.00" in text
-    assert "Styles inside the human spread, each seed (min-max of 1): bar repetition 0-0, " \
+    # Both seeds' songs together: 0.5 and 0.5 against 0.2-0.4, outside; rhythm only too low
+    assert spread["statistics_pooled"]["bar_repetition"] == {
+        "styles_inside": 0, "styles": 1, "outside": ["jig"]}
+    assert spread["statistics_pooled"]["rhythm"]["styles_inside"] == 1
+    assert "together: bar repetition 0/1 (not jig), out of scale 0/1 (not jig), sixteenths " \
+           "0/1 (not jig), rhythm 1/1; each seed on its own (min-max): bar repetition 0-0, " \
            "out of scale 0-0, sixteenths 0-0, rhythm 0-1." in text
     # Where a style is lost: recognised songs per meter, pooled over the seeds, for the
     # styles written in more than one meter.

@@ -381,6 +381,15 @@ def against(generated: Sequence[float], human_per_tune: Sequence[float]) -> dict
         return {"generated": round(ours, 4), "human": human, "inside": False}
     low, high = human["p10"], human["p90"]
     songs_on_band = float(np.mean([low <= round(v, 4) <= high for v in generated]))
-    inside = songs_on_band >= BAND_SHARE if low == high else low <= ours <= high
-    return {"generated": round(ours, 4), "human": human, "inside": bool(inside),
+    return {"generated": round(ours, 4), "human": human,
+            "inside": inside_band(ours, songs_on_band, human),
             "songs_on_band": round(songs_on_band, 4)}
+
+
+def inside_band(ours: float, songs_on_band: float, human: dict) -> bool:
+    """Our mean inside the human 10th-90th band; on a band of no width, BAND_SHARE of our
+    songs on it (see `against`)."""
+    low, high = human["p10"], human["p90"]
+    if low is None or np.isnan(ours):
+        return False
+    return bool(songs_on_band >= BAND_SHARE if low == high else low <= ours <= high)
