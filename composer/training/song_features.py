@@ -377,10 +377,9 @@ def against(generated: Sequence[float], human_per_tune: Sequence[float]) -> dict
     """
     ours = float(np.mean(generated)) if len(generated) else float("nan")
     human = spread(human_per_tune)
-    if human["p10"] is None or np.isnan(ours):
-        return {"generated": round(ours, 4), "human": human, "inside": False}
     low, high = human["p10"], human["p90"]
-    songs_on_band = float(np.mean([low <= round(v, 4) <= high for v in generated]))
+    songs_on_band = float(np.mean([low <= round(v, 4) <= high for v in generated])) \
+        if low is not None and len(generated) else 0.0
     return {"generated": round(ours, 4), "human": human,
             "inside": inside_band(ours, songs_on_band, human),
             "songs_on_band": round(songs_on_band, 4)}

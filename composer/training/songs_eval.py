@@ -383,8 +383,7 @@ def statistics(delivered: list[Delivered], held_out: dict[str, list[Tune]]) -> d
                                   for w in ws]))
         rhythm = sf.against([closeness(d.windows) for d in songs],
                             [closeness(ws) for _, ws in humans])
-        rhythm["inside"] = bool(rhythm["human"]["p10"] is not None
-                                and rhythm["generated"] >= rhythm["human"]["p10"])
+        rhythm["inside"] = rhythm_inside(rhythm["generated"], rhythm["human"])
         ours_hist = metrics.mean_histogram([metrics.duration_histogram(w)
                                             for d in songs for w in d.windows])
         rhythm["histogram"] = {"bins": list(metrics.DURATION_BINS),
@@ -395,6 +394,11 @@ def statistics(delivered: list[Delivered], held_out: dict[str, list[Tune]]) -> d
                         "human": _shares(t.mode for t, _ in humans)}
         out[style] = row
     return out
+
+
+def rhythm_inside(ours: float, human: dict) -> bool:
+    """Rhythm is closeness to the human mean histogram: only too little is a tell."""
+    return bool(human["p10"] is not None and ours >= human["p10"])
 
 
 def overall_statistics(stats: dict) -> dict:
@@ -591,8 +595,8 @@ def pooled_statistics(results: list[dict]) -> dict:
             rows = [r["statistics"][style][name] for r in results]
             ours = float(np.mean([row["generated"] for row in rows]))
             human = rows[0]["human"]
-            if name == "rhythm":  # closeness to the human mean: only too little is a tell
-                inside = human["p10"] is not None and ours >= human["p10"]
+            if name == "rhythm":
+                inside = rhythm_inside(ours, human)
             else:
                 on_band = float(np.mean([row.get("songs_on_band", 1.0) for row in rows]))
                 inside = sf.inside_band(ours, on_band, human)
