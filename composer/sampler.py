@@ -20,6 +20,7 @@ import torch
 
 from composer.model import LeanStep, TuneLSTM
 from composer.music import PARENT_MODE, Meter, Tune
+from composer.style_rhythm import log_probs as style_rhythm
 from composer.styles import get_style
 from composer.tokens import (
     BAR,
@@ -42,6 +43,7 @@ from composer.tokens import (
 GUIDANCE_CONTRAST = "folk"  # the plainest, commonest style: what style guidance moves from
 CONTRAST_ID = INDEX[f"STYLE:{GUIDANCE_CONTRAST}"]
 COPY_IDS = ids_of("COPY:")
+DUR_IDS = ids_of("DUR:")  # DUR:1 .. DUR:MAX_DURATION, in order
 COPY_ONE = INDEX["COPY:1"]
 FREE = -1  # in a given bar: the network writes this token (a chord under a user's melody)
 # The chords before a cadence's last chord, and those a contrasting part opens on, per
@@ -154,6 +156,7 @@ class _Cursor:
     ticks_left: int = 0
     covers_cadence: bool = False  # the note being written sounds as the bar's last chord begins
     note_at: int = 0  # tick in the bar where the note being written starts
+    last_length: int = 0  # ticks of the bar's last note so far (0: none yet)
     pickup_bars: int = 0  # 1 once the first bar turned out to be a pickup bar
     tokens: list[int] = field(default_factory=list)
 
@@ -337,6 +340,7 @@ def _advance(cursor: _Cursor, token: int) -> None:
         cursor.bar_in_part += 0 if cursor.pickup_bars and cursor.bars_total == 1 else 1
         cursor.bars_total += 1
         cursor.ticks_left = spec.meter.bar_ticks
+        cursor.last_length = 0
         cursor.phase = "after_bar"
         cursor.forced.extend(spec.given_bar(cursor.bars_total - 1) or ())
     elif word.startswith("COPY:"):
@@ -349,7 +353,8 @@ def _advance(cursor: _Cursor, token: int) -> None:
     elif word.startswith("DUR:"):
         bar_ticks = spec.meter.bar_ticks
         cursor.note_at = bar_ticks - cursor.ticks_left
-        cursor.ticks_left -= int(word[4:])
+        cursor.last_length = int(word[4:])
+        cursor.ticks_left -= cursor.last_length
         last_chord = slot_tick(spec.chords_per_bar - 1, spec.chords_per_bar, bar_ticks)
         cursor.covers_cadence = cursor.note_at <= last_chord < bar_ticks - cursor.ticks_left
         cursor.phase = "pitch"
@@ -498,6 +503,7 @@ class _Loop:
         shares = torch.tensor([options.copy_bias * get_style(spec.style).copying for spec in specs])
         self.bias = torch.zeros(len(specs), len(VOCAB))
         self.bias[:, COPY_IDS] = shares[:, None]
+        self.rhythm_fusion = [get_style(spec.style).rhythm_fusion for spec in specs]
         self.rows: dict[tuple, int] = {}
         self.masks = torch.empty((0, len(VOCAB)))  # 0 where allowed, -inf elsewhere
         self.pad = INDEX[PAD]
@@ -517,6 +523,18 @@ class _Loop:
         if not self.draws[i]:
             self.draws[i] = torch.rand(self.DRAWS, generator=self.generators[i]).tolist()[::-1]
         return self.draws[i].pop()
+
+    def _fuse_rhythm(self, logits: torch.Tensor, i: int) -> None:
+        """At a note length, mix the style's own rhythm (composer.style_rhythm) into the
+        network's logits (in place): log-linear, at the style's share of it."""
+        share, cursor = self.rhythm_fusion[i], self.cursors[i]
+        if not share or cursor.phase != "dur":
+            return
+        meter = cursor.spec.meter
+        prior = style_rhythm(cursor.spec.style, meter.name, meter.bar_ticks - cursor.ticks_left,
+                             cursor.last_length)
+        if prior is not None:
+            logits[DUR_IDS] = logits[DUR_IDS].mul_(1 - share).add_(prior, alpha=share)
 
     def choose(self, logits: torch.Tensor) -> list[int]:
         ids, free = [], []
@@ -539,6 +557,8 @@ class _Loop:
         scaled = logits if every else logits[free]
         bias = self.bias if every else self.bias[free]
         scaled = scaled.add(bias) if self.options.copy_bias else scaled.clone()
+        for row, i in enumerate(free):
+            self._fuse_rhythm(scaled[row], i)
         if self.options.temperature != 1.0:
             scaled.div_(self.options.temperature)
         scaled.add_(self.masks[rows])

@@ -59,6 +59,10 @@ class Style:
     # (isadei-lstm-<style>.safetensors): the shared network trained on the style's tunes
     # alone and mixed back with it (composer/training/train.py, TrainConfig.mix).
     own_network: bool = False
+    # How much the style's own rhythm, counted in its corpus tunes (composer.style_rhythm),
+    # weighs against the network's in each note length it picks (0: the network's alone;
+    # log-linear, so 0.5 is the two models' geometric mean).
+    rhythm_fusion: float = 0.0
     # Irish dance tunes: cuts and rolls in the played audio (composer/ornaments.py).
     ornamented: bool = False
     # >0: eighths written even are played long-short, the first taking this share of a
@@ -133,7 +137,11 @@ STYLES: dict[str, Style] = {
               # Its own network: wave 3 trained on the 124 marches and mixed back (0.7):
               # 32 marches in 4/4 heard as marches 9 times against 3, eighth notes 0.48 of
               # their notes against 0.63 (human 4/4 marches 0.12: dotted pairs, quarters).
-              register=73, own_network=True),
+              # Its corpus rhythm mixed in, half and half: over eight seeds (`make eval`)
+              # heard as marches 0.23 of the time (0.15 without; in 4/4 19 of 43, were 11),
+              # told from human marches 0.51 (0.58). 48 marches in 4/4 (one seed): heard as
+              # marches 27 times (14 without) at 0.5, 26 at 0.75; eighths 0.44 -> 0.37, 0.34.
+              register=73, own_network=True, rhythm_fusion=0.5),
         Style("jig", "an Irish double jig in 6/8", ("6/8",),
               (96, 126), 112, "dance", 2, "violin", "jig",
               "acoustic bass", "acoustic guitar (steel)", True,

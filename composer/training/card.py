@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from composer.data import STATS_PATH
+from composer.data import STATS_PATH, STYLE_RHYTHMS_PATH
 from composer.model import DEFAULT_WEIGHTS, own_network_path, read_metadata
 from composer.styles import STYLES
 
@@ -53,6 +53,30 @@ def own_networks_section(weights: Path) -> str:
     if not parts:
         return ""
     return "\n".join(["## Styles with a network of their own", "", *parts, ""])
+
+
+def style_rhythms_section() -> str:
+    """The styles whose note lengths mix in their own corpus rhythm (Style.rhythm_fusion):
+    how much, what it was counted on, and how well it predicts the held-out tunes."""
+    fused = [s for s in STYLES.values() if s.rhythm_fusion]
+    if not fused or not STYLE_RHYTHMS_PATH.exists():
+        return ""
+    data = json.loads(STYLE_RHYTHMS_PATH.read_text())
+    lines = ["## Styles with their own rhythm mixed in", "",
+             "At each note length, the sampler mixes the network's choice with the style's "
+             "rhythm counted in its training tunes (the length given its place in the bar and "
+             "the note before; composer/style_rhythm.py), log-linear at the style's share. "
+             "Reproduce the counts: `python -m composer.training.style_rhythms`.", ""]
+    for style in fused:
+        tunes = {name.split(" ", 1)[1]: table["tunes"] for name, table in data["tables"].items()
+                 if name.split(" ", 1)[0] == style.id}
+        nats = data["held_out_nats_per_note"].get(style.id, {})
+        lines.append(
+            f"- **{style.id}** at {style.rhythm_fusion:g}: counted on "
+            f"{', '.join(f'{n} tunes in {m}' for m, n in sorted(tunes.items()))}; the style's "
+            f"{nats.get('notes', 0):,} held-out note lengths cost {nats.get('in_context', 0):.3f} "
+            f"nats each in context, {nats.get('lengths_alone', 0):.3f} counted without it.")
+    return "\n".join([*lines, ""])
 
 
 def model_card(weights: Path = DEFAULT_WEIGHTS, metrics_md: Path | None = None) -> str:
@@ -129,6 +153,7 @@ Reproduce: `make corpus` (rebuild the data cache, ~12 min) then `make train`
 (`isadei train`; resumable, early stopping on validation loss, writes this folder).
 
 {own_networks_section(weights)}
+{style_rhythms_section()}
 {metrics}
 
 {songs}

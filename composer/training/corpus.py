@@ -37,7 +37,14 @@ from composer.abc import (
     split_abc,
     to_ticks,
 )
-from composer.data import CACHE_PATH, HARMONY_PATH, KEY_PROFILES_PATH, STATS_PATH, TINY_CORPUS_PATH
+from composer.data import (
+    CACHE_PATH,
+    HARMONY_PATH,
+    KEY_PROFILES_PATH,
+    STATS_PATH,
+    STYLE_RHYTHMS_PATH,
+    TINY_CORPUS_PATH,
+)
 from composer.music import Bar, Chord, Meter, Note, Tune
 
 PITCH_RANGE = (40, 100)
@@ -465,8 +472,9 @@ def build_cache(workers: int = 2, out: Path | None = None,
                 limit_files: int | None = None) -> dict:
     """Parse all, learn harmony from the chorales, harmonise the folk tunes, write the cache.
 
-    Writes `out` (default composer/data/corpus.jsonl.gz), corpus_stats.json, harmony.json
-    and key_profiles.json next to it, prints a per-style table and returns the stats.
+    Writes `out` (default composer/data/corpus.jsonl.gz), corpus_stats.json, harmony.json,
+    key_profiles.json and style_rhythms.json next to it, prints a per-style table and
+    returns the stats.
     `limit_files` (a few tunes per book) is for trying the pipeline quickly.
     """
     started = time.time()
@@ -507,7 +515,7 @@ def _counts_by_style(tunes: list[Tune], key: Callable[[Tune], str]) -> dict[str,
 
 def _harmonise_and_write(folk: list[Tune], bach: list[Tune], out: Path, stats: dict,
                          started: float) -> dict:
-    from composer.training import harmony, key_profiles
+    from composer.training import harmony, key_profiles, style_rhythms
 
     model = harmony.learn(bach)
     model.save(out.parent / HARMONY_PATH.name)
@@ -517,6 +525,7 @@ def _harmonise_and_write(folk: list[Tune], bach: list[Tune], out: Path, stats: d
     tunes = sorted(bach + folk, key=lambda t: t.id)
     write_tunes(tunes, out)
     key_profiles.write(tunes, out.parent / KEY_PROFILES_PATH.name)
+    style_rhythms.write(tunes, out.parent / STYLE_RHYTHMS_PATH.name)
 
     stats = {
         **stats,
