@@ -60,20 +60,24 @@ def test_shipped_tables_hold_the_corpus_styles() -> None:
 def test_the_sampler_mixes_the_styles_rhythm_into_the_note_lengths(monkeypatch) -> None:
     """An untrained network picks lengths at random; with the march's rhythm mixed in
     fully, its 4/4 bars move in the corpus marches' lengths (quarters, eighths, dotted
-    pairs), never in fives and sevens; a style without it is sampled as before."""
+    pairs), never in fives and sevens; a style without it, in the same batch, is sampled
+    as before."""
     torch.manual_seed(0)
     model = TuneLSTM(ModelConfig(n_embd=16, n_hidden=32, n_layer=1)).eval()
     parts = (PartSpec(4, "full"), PartSpec(4, "full"))
-    specs = [TuneSpec("march", Meter(4, 4), "major", parts, 2, (55, 84), seed)
-             for seed in range(8)]
+    specs = [TuneSpec(style, Meter(4, 4), "major", parts, 2, (55, 84), seed)
+             for style in ("march", "reel") for seed in range(8)]
     options = SamplingOptions(copy_bias=0.0)
     monkeypatch.setitem(STYLES, "march", replace(STYLES["march"], rhythm_fusion=0.0))
     plain, _ = sample_tokens(model, specs, options)
     monkeypatch.setitem(STYLES, "march", replace(STYLES["march"], rhythm_fusion=1.0))
     fused, _ = sample_tokens(model, specs, options)
 
+    assert fused[8:] == plain[8:]  # the reels beside them: the same tunes
+    marches = specs[:8]
+
     def lengths(sequences: list[list[int]]) -> list[int]:
-        return [note.ticks for tokens, spec in zip(sequences, specs, strict=True)
+        return [note.ticks for tokens, spec in zip(sequences[:8], marches, strict=True)
                 for note in as_tune(tokens, spec).melody()]
 
     common = {3, 6, 9, 12, 18, 24}
