@@ -504,6 +504,7 @@ class _Loop:
         self.bias = torch.zeros(len(specs), len(VOCAB))
         self.bias[:, COPY_IDS] = shares[:, None]
         self.rhythm_fusion = [get_style(spec.style).rhythm_fusion for spec in specs]
+        self.fusing = any(self.rhythm_fusion)  # else no row needs a look at each step
         self.rows: dict[tuple, int] = {}
         self.masks = torch.empty((0, len(VOCAB)))  # 0 where allowed, -inf elsewhere
         self.pad = INDEX[PAD]
@@ -557,8 +558,9 @@ class _Loop:
         scaled = logits if every else logits[free]
         bias = self.bias if every else self.bias[free]
         scaled = scaled.add(bias) if self.options.copy_bias else scaled.clone()
-        for row, i in enumerate(free):
-            self._fuse_rhythm(scaled[row], i)
+        if self.fusing:
+            for row, i in enumerate(free):
+                self._fuse_rhythm(scaled[row], i)
         if self.options.temperature != 1.0:
             scaled.div_(self.options.temperature)
         scaled.add_(self.masks[rows])

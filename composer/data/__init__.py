@@ -1,6 +1,6 @@
 """The data files the library ships, named once: the corpus cache and its stats, the
-learned harmony tables, key profiles and
-styles' rhythms, and a tiny real corpus for smoke runs and tests."""
+learned harmony tables, key profiles and styles' rhythms, and a tiny real corpus for smoke
+runs and tests."""
 
 from pathlib import Path
 
