@@ -23,7 +23,7 @@ from composer.form import MAX_SECONDS
 from composer.i18n import SOURCE, Words, script_language, words_for
 from composer.instruments import INSTRUMENTS, Instrument, alias_pattern, normalise
 from composer.music import SOLFEGE_LETTERS
-from composer.naming import ACCUSATIVE, NOMINATIVE
+from composer.naming import ACCUSATIVE, NOMINATIVE, tempo_word
 from composer.naming import describe as describe_in
 from composer.styles import DEFAULT_STYLE, STYLE_ALIASES, STYLES, Style
 from composer.tokens import METERS
@@ -245,9 +245,14 @@ def _fulfil(wish: Wish | None, style: Style, how: str | None, clean: str,
     before = (request.mode, request.tempo_bpm, request.instrument, request.key)
     if request.mode is None:
         request.mode = wish.mode
+    # The wish's pace goes with another style too where it is one to speak of (slow or
+    # lively in that style's range): a funeral march is walked slowly, a birthday waltz is
+    # quick; a lullaby for a child keeps its own pace.
+    paced = tempo_at(style, wish.tempo) if wish.tempo is not None else None
+    if request.tempo_bpm is None and paced is not None \
+            and (wish.style == request.style or tempo_word(style.id, paced)):
+        request.tempo_bpm = paced
     if wish.style == request.style:  # the wish chose the style: its colours too
-        if request.tempo_bpm is None and wish.tempo is not None:
-            request.tempo_bpm = tempo_at(style, wish.tempo)
         if request.instrument is None:
             request.instrument = wish.instrument
         if request.key is None and wish.key and request.mode in (None, "minor", "major"):

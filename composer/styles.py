@@ -129,8 +129,10 @@ STYLES: dict[str, Style] = {
               modes=("major", "minor", "dorian"),
               meter_weights=(1,), mode_weights=(91, 7, 1), register=69,
               part_bars=((16, 16), (8, 8), (4, 4))),
+        # A quickstep goes at 100-126; a slow or funeral march is walked at 60-75 (asked for
+        # in words: "a slow march", "похоронный марш").
         Style("march", "a march or quickstep, brisk and square", ("2/4", "6/8", "4/4"),
-              (96, 126), 112, "dance", 2, "trumpet", "march",
+              (60, 132), 112, "dance", 2, "trumpet", "march",
               "tuba", "brass section", True,
               modes=("major", "minor"),
               meter_weights=(35, 20, 45), mode_weights=(96, 2), rounds_per_tune=1,

@@ -534,8 +534,18 @@ def test_wish_notes_say_why_in_the_language_of_the_request() -> None:
 def test_a_named_style_keeps_its_colours_but_takes_the_mood_of_a_wish() -> None:
     request = parse("a waltz for a funeral")
     assert (request.style, request.mode, request.instrument) == ("waltz", "minor", None)
-    assert request.notes == ["for a funeral — here is a waltz in a minor key"]
+    assert request.notes == ["for a funeral — here is a slow waltz in a minor key"]
     assert parse("lullaby for my daughter").notes == []
+
+
+@pytest.mark.parametrize("text", ["a funeral march", "похоронный марш", "траурный марш",
+                                  "a slow march", "медленный марш"])
+def test_a_funeral_or_slow_march_is_walked_slowly(text: str) -> None:
+    request = parse(text)
+    assert request.style == "march"
+    assert request.tempo_bpm is not None and request.tempo_bpm <= 75
+    assert parse("a march").tempo_bpm is None  # a quickstep at the style's own pace
+    assert parse("a fast march").tempo_bpm > STYLES["march"].default_tempo
 
 
 @pytest.mark.parametrize("text,meter,style", [
