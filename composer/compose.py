@@ -10,6 +10,7 @@ so a worker can sample many plans in one batch (`compose_many`).
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import time
@@ -19,6 +20,7 @@ from functools import cache, lru_cache
 import torch
 
 from composer import naming
+from composer.data import STATS_PATH
 from composer.form import FormPlan, PlannedSection, plan_form
 from composer.heard import Heard
 from composer.instruments import Instrument, get_instrument
@@ -144,8 +146,8 @@ def plan_song(request: SongRequest, seed: int | None = None,
     mode = request.mode or (heard.mode if heard else None) or _weighted(rng, style.modes,
                                                                          style.mode_weights)
     instrument = request.instrument or style.melody_instrument
-    key_name = request.key or (heard.key if heard else None) or rng.choice(
-        playable_keys(mode, get_instrument(instrument)))
+    key_name = request.key or (heard.key if heard else None) or drawn_key(
+        style, mode, get_instrument(instrument), rng)
     tonic = tonic_pitch_class(key_name)
     low, high = style.tempo_range
     drawn = round(style.default_tempo * (1 + rng.uniform(-TEMPO_SPREAD, TEMPO_SPREAD)))
@@ -202,6 +204,24 @@ def playable_keys(mode: str, instrument: Instrument) -> tuple[str, ...]:
                  if instrument.low <= low + key_shift(tonic_pitch_class(k))
                  and high + key_shift(tonic_pitch_class(k)) <= instrument.high)
     return keys or COMMON_KEYS[mode]
+
+
+@cache
+def _corpus_keys() -> dict[str, dict[str, int]]:
+    """{style: {"D major": tunes}}: the keys of the corpus's tunes (corpus_stats.json)."""
+    return json.loads(STATS_PATH.read_text()).get("per_style_key", {}) \
+        if STATS_PATH.exists() else {}
+
+
+def drawn_key(style: Style, mode: str, instrument: Instrument, rng: random.Random) -> str:
+    """A key among those the instrument plays the style's tunes in, as often as the style's
+    corpus tunes are in it (plus one, so every playable key stays possible): reels and
+    marches mostly in D and G, folk songs in G and F. The key sets where the melody lies
+    against its tonic: drawn evenly, our reels sat 5 semitones above human ones, key moved
+    to C (`isadei eval songs`: the reel's strongest telltale)."""
+    keys = playable_keys(mode, instrument)
+    counts = _corpus_keys().get(style.id, {})
+    return _weighted(rng, keys, tuple(counts.get(f"{key} {mode}", 0) + 1 for key in keys))
 
 
 def _given_melody(heard: Heard, mode: str, chords_per_bar: int) -> tuple[tuple[int, ...], ...]:

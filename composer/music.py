@@ -155,5 +155,11 @@ def transpose_key(key: str | None, semitones: int, mode: str) -> str | None:
     up a fifth is "C#"; None when `key` is not a key name."""
     if not key or key[0].upper() not in LETTER_PITCH_CLASSES:
         return None
+    return tonic_name(tonic_pitch_class(key) + semitones, mode)
+
+
+def tonic_name(tonic: int, mode: str) -> str:
+    """A pitch class as a tonic of the mode, spelled as players spell it: 10 -> "Bb" in
+    major, 1 -> "C#" in minor."""
     names = MINOR_TONICS if PARENT_MODE.get(mode) == "minor" else MAJOR_TONICS
-    return names[(tonic_pitch_class(key) + semitones) % 12]
+    return names[tonic % 12]

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import random
+from collections import Counter
+
 import pytest
 
+from composer.compose import drawn_key, playable_keys
 from composer.instruments import get_instrument
 from composer.music import MODES, Meter
 from composer.request import parse
@@ -102,3 +106,14 @@ def test_the_same_bar_in_another_meter_goes_at_the_same_pace(style_id: str, mete
         assert seconds[1] == pytest.approx(seconds[0], rel=0.02)
     drawn = {plan_song(SongRequest(style=style_id), seed).meter.name for seed in range(30)}
     assert drawn == {meter, other}
+
+
+def test_keys_are_drawn_as_the_styles_corpus_tunes_are_in() -> None:
+    trumpet = get_instrument("trumpet")
+    rng = random.Random(0)
+    marches = Counter(drawn_key(STYLES["march"], "major", trumpet, rng) for _ in range(3000))
+    assert marches["D"] + marches["G"] > 0.85 * 3000  # the corpus's marches: 127 of 138
+    assert set(marches) == set(playable_keys("major", trumpet))  # the rest stay possible
+    guitar = get_instrument(STYLES["folk"].melody_instrument)
+    folk = Counter(drawn_key(STYLES["folk"], "major", guitar, rng) for _ in range(3000))
+    assert folk.most_common(1)[0][0] == "G" and set(folk) <= set(playable_keys("major", guitar))

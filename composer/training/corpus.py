@@ -45,7 +45,7 @@ from composer.data import (
     STYLE_RHYTHMS_PATH,
     TINY_CORPUS_PATH,
 )
-from composer.music import Bar, Chord, Meter, Note, Tune
+from composer.music import Bar, Chord, Meter, Note, Tune, tonic_name
 
 PITCH_RANGE = (40, 100)
 MIN_BARS = 4
@@ -505,6 +505,11 @@ def reharmonise_cache(path: Path | None = None) -> dict:
     return _harmonise_and_write(folk, bach, path, stats, started)
 
 
+def key_of(tune: Tune) -> str:
+    """A tune's key as the style tables count it: "D major", "E dorian"."""
+    return f"{tonic_name(tune.tonic, tune.mode)} {tune.mode}"
+
+
 def _counts_by_style(tunes: list[Tune], key: Callable[[Tune], str]) -> dict[str, dict[str, int]]:
     """{style: {value: tunes}}, most common first: what the style catalogue draws from."""
     by_style: dict[str, Counter] = {}
@@ -537,6 +542,7 @@ def _harmonise_and_write(folk: list[Tune], bach: list[Tune], out: Path, stats: d
         "per_split": dict(sorted(Counter(split_of(t.id) for t in tunes).items())),
         "per_style_meter": _counts_by_style(tunes, lambda t: t.meter.name),
         "per_style_mode": _counts_by_style(tunes, lambda t: t.mode),
+        "per_style_key": _counts_by_style(tunes, key_of),
         "bars": sum(len(t.bars) for t in tunes),
         "notes": sum(len(t.melody()) for t in tunes),
         "chord_tone_rate": {
