@@ -69,7 +69,7 @@ def listen(source: str | Path | bytes, filename: str | None = None,
         text = data.decode("utf-8")
     except UnicodeDecodeError:
         text = data.decode("latin-1")
-    return listen_abc(text, style=style)
+    return listen_abc(text, style=style) if kind == "abc" else listen_text(text, style=style)
 
 
 def _is_file(text: str) -> bool:
@@ -81,14 +81,28 @@ def _too_big() -> TuneInputError:
 
 
 def _kind(name: str, head: bytes) -> str:
-    """"midi" | "abc" | "audio", by the first bytes, else by the name."""
+    """"midi" | "abc" | "text" | "audio", by the first bytes, else by the name. "text" is
+    a tune written out in a text file (note names, or ABC after a line of words)."""
     ext = Path(name).suffix.lower()
     if head.startswith(b"MThd") or ext in (".mid", ".midi"):
         return "midi"
     if ext == ".abc" or re.match(rb"\s*(%[^\n]*\n\s*)*[A-Za-z]:", head) and ext not in \
             AUDIO_EXTENSIONS:
         return "abc"
+    if ext == ".txt" or ext not in AUDIO_EXTENSIONS and _is_text(head):
+        return "text"
     return "audio"
+
+
+def _is_text(head: bytes) -> bool:
+    """The first bytes read as UTF-8 text (a character cut at the end allowed), with no
+    control bytes: every audio container starts with binary (RIFF sizes, OggS, ID3, frames)."""
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as cut:
+        if cut.start < len(head) - 3:
+            return False
+    return bool(head) and all(byte >= 32 or byte in b"\t\r\n" for byte in head)
 
 
 def _audio_bytes(data: bytes, name: str, style: str) -> Heard:

@@ -178,6 +178,13 @@ def test_midi_document_and_abc_document(bot_process, media):
     assert request["style"] == "reel" and request["instrument"] == "flute"
     assert "Reel" in audio["caption"]
 
+    written = "ми ми фа соль | соль фа ми ре | до до ре ми | ми ре ре".encode()
+    api.push_media(bo, private_chat(bo), document=document(api, written, "мелодия.txt",
+                                                           "text/plain"))
+    heard = heard_photo(api, 6003, count=3)
+    assert heard["caption"].startswith("👂 I heard 15 notes in C major, 4/4"), heard["caption"]
+    tune_song(api, 6003, count=3)
+
 
 def test_audio_file_and_voice_in_a_group_when_addressed(bot_process, media):
     api = bot_process.api

@@ -180,6 +180,18 @@ def test_bad_audio(tmp_path, sung_tune):
     assert _code(data[: len(data) // 2], filename="voice.ogg") == "corrupt"  # cut short
 
 
+def test_a_text_file_of_note_names(tmp_path):
+    """A tune written out in a text file (or sent as a document) is read as a message is."""
+    for name, text in (("tune.txt", "E E F G | G F E D | C C D E | E D D"),
+                       ("мелодия", "ми ми фа соль | соль фа ми ре | до до ре ми | ми ре ре")):
+        path = tmp_path / name
+        path.write_text(text, encoding="utf-8")
+        heard = listen(str(path))
+        assert [n.pitch % 12 for n in heard.notes][:4] == [4, 4, 5, 7] and len(heard.notes) == 15
+        assert listen(path.read_bytes(), filename=name).to_dict() == heard.to_dict()
+    assert _code(b"no tune here, just words", filename="notes.txt") == "no_notes"
+
+
 def test_bad_midi_and_abc():
     assert _code(_midi({"Melody": []}), filename="empty.mid") == "no_notes"
     # a million notes: refused before mido parses them

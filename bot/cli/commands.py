@@ -172,7 +172,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="out")
     p.add_argument("--seed", type=int, default=None)
     p.add_argument("--tune", help="your tune to build the song around: a voice recording "
-                   "(.ogg .oga .wav .mp3 .m4a), an .abc or a .mid file")
+                   "(.ogg .oga .wav .mp3 .m4a), an .abc or a .mid file, or a text file of "
+                   "note names")
     p.set_defaults(func=cmd_compose)
 
     p = sub.add_parser("listen", help="what Isadei hears in a tune (audio, ABC or MIDI)")

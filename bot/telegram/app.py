@@ -192,12 +192,13 @@ def build_application(settings: Settings) -> Application:
         app.add_handler(CommandHandler(name, callback))
     app.add_handler(MessageHandler(private & text, handlers.private_text))
     app.add_handler(MessageHandler(groups, handlers.group_text))
-    # A user's own tune (voice, audio, .abc, .mid) becomes a song: in a private chat, and in
+    # A user's own tune (voice, audio, .abc, .txt, .mid) becomes a song: in a private chat, and in
     # a group when addressed (the handlers check: a mention in the caption, a reply to the bot).
     tunes = filters.UpdateType.MESSAGE & (filters.ChatType.PRIVATE | filters.ChatType.GROUPS)
     app.add_handler(MessageHandler(tunes & filters.VOICE, handlers.voice_tune))
-    app.add_handler(MessageHandler(tunes & filters.Document.FileExtension("abc"),
-                                   handlers.abc_tune))
+    app.add_handler(MessageHandler(tunes & (filters.Document.FileExtension("abc")
+                                            | filters.Document.FileExtension("txt")),
+                                   handlers.text_tune))
     app.add_handler(MessageHandler(tunes & (filters.Document.FileExtension("mid")
                                             | filters.Document.FileExtension("midi")
                                             | filters.Document.MimeType("audio/midi")),

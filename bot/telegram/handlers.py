@@ -188,8 +188,8 @@ async def audio_tune(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     await own_tune(update, context)
 
 
-async def abc_tune(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """An .abc document: a tune in ABC notation becomes a song."""
+async def text_tune(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """An .abc or .txt document: a tune written out (ABC, or note names) becomes a song."""
     await own_tune(update, context)
 
 
