@@ -39,6 +39,7 @@ from composer.music import (
     Meter,
     Note,
     Tune,
+    key_label,
     tonic_pitch_class,
 )
 from composer.request import SongRequest
@@ -221,7 +222,7 @@ def drawn_key(style: Style, mode: str, instrument: Instrument, rng: random.Rando
     to C (`isadei eval songs`: the reel's strongest telltale)."""
     keys = playable_keys(mode, instrument)
     counts = _corpus_keys().get(style.id, {})
-    return _weighted(rng, keys, tuple(counts.get(f"{key} {mode}", 0) + 1 for key in keys))
+    return _weighted(rng, keys, tuple(counts.get(key_label(key, mode), 0) + 1 for key in keys))
 
 
 def _given_melody(heard: Heard, mode: str, chords_per_bar: int) -> tuple[tuple[int, ...], ...]:

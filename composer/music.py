@@ -163,3 +163,8 @@ def tonic_name(tonic: int, mode: str) -> str:
     major, 1 -> "C#" in minor."""
     names = MINOR_TONICS if PARENT_MODE.get(mode) == "minor" else MAJOR_TONICS
     return names[tonic % 12]
+
+
+def key_label(key: str, mode: str) -> str:
+    """A key and mode as one label, as the corpus's key tables count them: "D major"."""
+    return f"{key} {mode}"

@@ -45,7 +45,7 @@ from composer.data import (
     STYLE_RHYTHMS_PATH,
     TINY_CORPUS_PATH,
 )
-from composer.music import Bar, Chord, Meter, Note, Tune, tonic_name
+from composer.music import Bar, Chord, Meter, Note, Tune, key_label, tonic_name
 
 PITCH_RANGE = (40, 100)
 MIN_BARS = 4
@@ -507,7 +507,7 @@ def reharmonise_cache(path: Path | None = None) -> dict:
 
 def key_of(tune: Tune) -> str:
     """A tune's key as the style tables count it: "D major", "E dorian"."""
-    return f"{tonic_name(tune.tonic, tune.mode)} {tune.mode}"
+    return key_label(tonic_name(tune.tonic, tune.mode), tune.mode)
 
 
 def _counts_by_style(tunes: list[Tune], key: Callable[[Tune], str]) -> dict[str, dict[str, int]]:
