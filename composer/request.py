@@ -30,6 +30,7 @@ from composer.tokens import METERS
 from composer.wishes import (
     ACCOMPANIMENT_CUES,
     CHORDAL,
+    EMOJI_WORDS,
     FOLK_WORD,
     HINT,
     HINTS,
@@ -119,9 +120,12 @@ def clean_text(text: object, limit: int = TEXT_LIMIT) -> str:
 
 
 def _plain_signs(text: str) -> str:
-    """One kind of dash and apostrophe; musical sharps and flats as "#" and "b"."""
+    """One kind of dash and apostrophe; musical sharps and flats as "#" and "b"; emoji as
+    the words they stand for."""
     for dash in "‐‑‒–—−":
         text = text.replace(dash, "-")
+    for emoji, word in EMOJI_WORDS.items():
+        text = text.replace(emoji, f" {word} ")
     return text.replace("’", "'").replace("♯", "#").replace("♭", "b")
 
 

@@ -288,6 +288,24 @@ TEMPO_WORDS: list[tuple[float | None, tuple[str, ...]]] = [
     (None, ("moderate", "medium", "moderato", "normal tempo", "умеренн~", "средн~ темп~")),
 ]
 
+# Emoji read as the words they stand for ("🎻 jig" is a jig on the violin, "😢" asks for minor):
+# people tap them in chats. Each word is one the tables above (or the instruments') know.
+EMOJI_WORDS: dict[str, str] = {
+    "🎻": "violin", "🎹": "piano", "🎺": "trumpet", "🎷": "saxophone", "🎸": "guitar",
+    "🪕": "banjo", "🪗": "accordion", "🪈": "flute", "🔔": "bells",
+    "🎂": "birthday", "🥳": "birthday", "💍": "wedding", "👰": "wedding", "🎄": "christmas",
+    "🎅": "christmas", "🧘": "meditation", "📚": "study", "😴": "sleep", "💤": "sleep",
+    "⚔": "battle", "🌊": "sea", "🌧": "rain", "☔": "rain", "😍": "romantic", "🥰": "romantic",
+    "💕": "romantic", "💔": "broken heart", "🎉": "party", "🎊": "party", "🪩": "party",
+    "🏋": "workout", "🏃": "running", "🏆": "victory",
+    "😢": "sad", "😭": "sad", "😔": "sad", "😞": "sad", "☹": "sad", "🙁": "sad",
+    "😊": "happy", "😀": "happy", "😃": "happy", "😄": "happy", "😁": "happy", "🙂": "happy",
+    "☺": "happy", "😆": "happy",
+    "💃": "dance", "🕺": "dance", "👶": "baby", "🌙": "good night", "🇮🇪": "irish",
+    "☘": "irish", "🇨🇳": "chinese", "⛪": "church", "🙏": "prayer", "🪖": "military",
+    "🎖": "military", "⚓": "sailor", "☠": "pirate",
+}
+
 # Meters in words ("waltz time", "на три четверти"); numbers ("3/4") are read as they are.
 METER_WORDS: list[tuple[str, tuple[str, ...]]] = [
     ("3/4", ("waltz time", "three-four", "three four time", "три четверти", "трехдольн~",

@@ -314,6 +314,23 @@ def test_no_false_instruments(text: str) -> None:
     assert parse(text).instrument is None
 
 
+@pytest.mark.parametrize("text,style,mode,instrument", [
+    ("🎻 jig please", "jig", None, "violin"),
+    ("грустный вальс на 🎹", "waltz", "minor", "acoustic grand piano"),
+    ("a march🎺", "march", None, "trumpet"),  # glued to the word
+    ("😢", "folk", "minor", None),
+    ("😊 waltz", "waltz", "major", None),
+    ("🎂 for mom", "folk", "major", "glockenspiel"),  # the birthday wish
+    ("колыбельная 👶", "lullaby", None, None),
+    ("💃💃", "reel", None, None),
+    ("🏴‍☠️ song", "hornpipe", None, None),  # the pirate flag, its joiner dropped
+])
+def test_emoji_read_as_the_words_they_stand_for(text: str, style: str, mode: str | None,
+                                                instrument: str | None) -> None:
+    request = parse(text)
+    assert (request.style, request.mode, request.instrument) == (style, mode, instrument)
+
+
 @pytest.mark.parametrize("text,seed", [
     ("seed 42", 42), ("seed=7", 7), ("сид 42", 42), ("сид: 5", 5), ("#42", 42),
     ("a jig #1234", 1234), ("seed -3", 3),
@@ -354,7 +371,7 @@ def test_everything_at_once_russian() -> None:
 
 
 def test_default_request_with_a_note() -> None:
-    for text in ("", "   ", "12345", "asdfgh qwerty", "🙂🙂🙂", "\x00\x01"):
+    for text in ("", "   ", "12345", "asdfgh qwerty", "🦄🦄🦄", "\x00\x01"):
         request = parse(text)
         assert request.style == "folk"
         assert request.mode is None and request.key is None
