@@ -11,13 +11,19 @@ from composer.data import TINY_CORPUS_PATH
 from composer.music import Bar, Chord, Meter, Note, Tune
 from composer.styles import STYLES
 from composer.training.corpus import (
+    BY_METER,
+    NAMED,
+    OVERRULED,
     RawTune,
+    label_style,
     load_corpus,
+    named,
     parse_abc_chunk,
     parse_abc_tune,
     split_of,
     tune_from_json,
     tune_to_json,
+    unnamed_style_ids,
 )
 
 REEL = """X:7
@@ -155,3 +161,23 @@ def test_fixture_loads():
         for bar in tune.bars:
             assert bar.ticks == tune.meter.bar_ticks
             assert bar.chords and bar.chords[0][0] == 0
+
+
+@pytest.mark.parametrize("headers,meter,style,how", [
+    ({"T": ["The Hammermen's March"]}, "4/4", "march", NAMED),
+    ({"T": ["Yanky Doodle"]}, "2/4", "air", BY_METER),  # no style word: its meter says air
+    ({"T": ["Leap over the Garter"]}, "6/8", "jig", BY_METER),
+    ({"T": ["The Test Reel"], "R": ["reel"]}, "6/8", "jig", OVERRULED),  # a reel is not 6/8
+])
+def test_a_style_label_says_how_it_was_found(headers, meter, style, how):
+    tune = RawTune("airds", "book1", "1", "")
+    assert label_style(tune, headers, Meter.parse(meter)) == (style, how)
+
+
+def test_the_tunes_their_meter_alone_labels_are_known_and_left_out_by_named():
+    unnamed = unnamed_style_ids()
+    assert "airds/book1/0102" in unnamed  # Yanky Doodle: an "air" by its 2/4
+    assert "airds/book1/0172" not in unnamed  # The Hammermen's March
+    tunes = [Tune(id=i, title="", style="air", meter=Meter.parse("2/4"), tonic=0, mode="major",
+                  parts=[]) for i in ("airds/book1/0102", "airds/book1/0172")]
+    assert [t.id for t in named(tunes)] == ["airds/book1/0172"]

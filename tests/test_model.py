@@ -231,3 +231,16 @@ def test_rare_styles_are_repeated_up_to_the_floor_and_no_more() -> None:
     assert len(floored) == 3 * len(plain)  # every tiny style is rare: each tune three times
     assert set(copies) == {tuple(seq) for seq in plain} and max(copies.values()) <= 3
     assert encode_split(TINY_CORPUS_PATH, style_floor=1000, max_repeat=1)["train"] == plain
+
+
+def test_a_style_network_can_learn_from_the_tunes_named_as_the_style_alone() -> None:
+    from composer.data import TINY_CORPUS_PATH
+    from composer.training.corpus import load_corpus, split_of, unnamed_style_ids
+    from composer.training.train import encode_split
+
+    airs = [t for t in load_corpus(TINY_CORPUS_PATH) if t.style == "air"]
+    named_airs = [t for t in airs if t.id not in unnamed_style_ids()]
+    assert 0 < len(named_airs) < len(airs)  # the fixture holds both kinds
+    splits = encode_split(TINY_CORPUS_PATH, only=("air",), named_only=True)
+    assert sum(map(len, splits.values())) == len(named_airs)
+    assert len(splits["train"]) == sum(split_of(t.id) == "train" for t in named_airs)

@@ -46,7 +46,7 @@ def test_a_march_is_written_by_its_own_network_and_a_jig_by_the_shared_one(monke
 
 def test_the_shipped_styles_with_their_own_network_have_it_beside_the_shared_one():
     own = [s.id for s in STYLES.values() if s.own_network]
-    assert own == ["march", "hornpipe"]
+    assert own == ["march", "hornpipe", "air"]
     for style in own:
         path = own_network_path(style)
         assert path.parent == DEFAULT_WEIGHTS.parent and path.stat().st_size < 50e6

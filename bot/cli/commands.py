@@ -86,7 +86,7 @@ def cmd_train(args: argparse.Namespace) -> None:
     # network's fixed steps and mix, the batch and the file's name.
     given = {"style_floor": args.style_floor, "max_repeat": args.max_repeat,
              "max_steps": args.steps, "mix": args.mix, "batch_size": args.batch_size,
-             "name": args.name}
+             "name": args.name, "named_only": args.named_only or None}
     config = replace(config, **{k: v for k, v in given.items() if v is not None})
     if args.tiny:
         config = config.tiny()
@@ -201,6 +201,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-repeat", type=int, help="the most times one tune comes in an epoch")
     p.add_argument("--styles", nargs="+", metavar="STYLE",
                    help="train and validate on these styles' tunes only (a style's own network)")
+    p.add_argument("--named-only", action="store_true",
+                   help="only the tunes whose own words name their style (not by meter)")
     p.add_argument("--steps", type=int,
                    help="train exactly this many steps and keep the last weights")
     p.add_argument("--mix", type=float,

@@ -38,9 +38,13 @@ def own_networks_section(weights: Path) -> str:
         mixed = (f", then mixed back with it: the shared weights + {mix:g} x the change "
                  "(WiSE-FT)" if mix != 1.0 else ", used as trained")
         mix_flag = f" --mix {mix:g}" if mix != 1.0 else ""
+        named = t.get("named_only", False)
+        which = " that their own words or book section name so (not their meter)" if named else ""
+        named_flag = " --named-only" if named else ""
         parts.append(
             f"- **{style.id}**: `{path.name}` ({path.stat().st_size / 1e6:.1f} MB). The shared "
-            f"network trained on the {', '.join(t['styles'])} tunes of the training split alone "
+            f"network trained on the {', '.join(t['styles'])} tunes{which} of the training "
+            f"split alone "
             f"({t['tunes']['train']:,} sequences an epoch, a rare style's tunes repeated to the "
             f"style floor; {t['steps']} steps, batch {t['batch_size']},"
             f" learning rate {t['lr']}){mixed}. Loss on the style's {t['tunes']['valid']} "
@@ -48,7 +52,7 @@ def own_networks_section(weights: Path) -> str:
             f"tunes and its songs: the notes below). Reproduce: `isadei train --out weights "
             f"--fresh --init-from "
             f"weights/{weights.name} --styles {' '.join(t['styles'])} --steps {t['steps']} "
-            f"--lr {t['lr']:g} --batch-size {t['batch_size']}{mix_flag} "
+            f"--lr {t['lr']:g} --batch-size {t['batch_size']}{mix_flag}{named_flag} "
             f"--name {path.stem}`.")
     if not parts:
         return ""

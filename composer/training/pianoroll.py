@@ -35,10 +35,10 @@ def draw(styles: list[str], out: Path, seed: int = 1) -> Path:
 
     from composer.compose import compose
     from composer.request import SongRequest
-    from composer.training.corpus import load_corpus, split_of
+    from composer.training.corpus import load_corpus, named, split_of
     from composer.training.songs_eval import deliver
 
-    corpus = load_corpus()
+    corpus = named(load_corpus())  # a human tune the style's own name is on
     fig, axes = plt.subplots(len(styles), 2, figsize=(14, 2.6 * len(styles)), squeeze=False)
     with tempfile.TemporaryDirectory() as folder:
         for row, style in enumerate(styles):

@@ -7,7 +7,8 @@
    snapped to the beat grid: what a user gets, not what the sampler returned.
 2. Hold them against held-out human tunes (valid + test split) of the same style, in
    16-bar windows: a human-vs-generated classifier, a style classifier trained on
-   training-split human tunes only, bar repetition, accidentals, modes, rhythm, stock
+   training-split human tunes only (those their own words name the style of:
+   corpus.named), bar repetition, accidentals, modes, rhythm, stock
    phrases vs copying, and the form (markers, length, same seed -> same song).
 
 Writes a "songs" key into weights/metrics.json (other keys kept), weights/songs_metrics.md,
@@ -45,7 +46,7 @@ from composer.music import (
 from composer.sampler import SamplingOptions
 from composer.training import metrics
 from composer.training import song_features as sf
-from composer.training.corpus import load_corpus, split_of
+from composer.training.corpus import load_corpus, named, split_of
 from composer.training.laps import Laps
 
 DEFAULT_OUT = WEIGHTS_DIR / "metrics.json"
@@ -535,7 +536,8 @@ def measure_songs(corpus: list[Tune], per_style: int = 12, seed: int = 0,
     }
     result["human_vs_generated"] = human_vs_generated(delivered, held_out, rng, seed)
     laps.lap("human vs generated")
-    result["style"] = style_recognition(delivered, train, held_out, rng, seed)
+    result["style"] = style_recognition(delivered, named(train),
+                                        {s: named(ts) for s, ts in held_out.items()}, rng, seed)
     laps.lap("style classifier")
     result["statistics"] = statistics(delivered, held_out)
     result["statistics_overall"] = overall_statistics(result["statistics"])
@@ -636,7 +638,7 @@ def evaluate_songs(per_style: int = 12, seed: int = 0, out: Path = DEFAULT_OUT,
     if seeds > 1:
         data["songs_over_seeds"] = over_seeds(results)
         data["songs_over_seeds"]["human_cross_validated"] = \
-            human_recognition_cross_validated(corpus)
+            human_recognition_cross_validated(named(corpus))
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(data, indent=2) + "\n")
     (out.parent / "songs_metrics.md").write_text(songs_markdown(data))
@@ -807,8 +809,10 @@ def songs_markdown(result: dict) -> str:
              "bars), the Melody track read back from the MIDI file, against held-out human "
              "tunes of the style (each part played twice, AABB, the upbeat leading into each "
              "round). Style columns: share of songs (tunes) whose coarse group a classifier "
-             "trained on training-split human tunes names. Spreads: our mean (human 10th-90th "
-             "percentile per tune). Stock 12: ours vs corpus / held-out human vs training.", "",
+             "trained on training-split human tunes names (tunes whose own words, book or "
+             "section name their style; not those labelled by their meter alone). Spreads: "
+             "our mean (human 10th-90th percentile per tune). Stock 12: ours vs corpus / "
+             "held-out human vs training.", "",
              "| " + " | ".join(STYLE_COLUMNS) + " |",
              "|" + "---|" * len(STYLE_COLUMNS)]
     lines += ["| " + " | ".join(row) + " |" for row in style_rows(result)]

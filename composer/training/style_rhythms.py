@@ -76,9 +76,11 @@ def held_out_nats(tables: dict[str, dict], held_out: Sequence[Tune]) -> dict[str
 
 
 def write(tunes: Sequence[Tune], path: Path = STYLE_RHYTHMS_PATH) -> dict:
-    """Count the training split, score the held-out tunes, write `path`."""
-    from composer.training.corpus import split_of
+    """Count the training split, score the held-out tunes, write `path`: of the tunes their
+    own words name the style of (corpus.named)."""
+    from composer.training.corpus import named, split_of
 
+    tunes = named(list(tunes))
     tables = count([t for t in tunes if split_of(t.id) == "train"])
     held_out = [t for t in tunes if split_of(t.id) != "train"]
     result = {"held_out_nats_per_note": held_out_nats(tables, held_out), "tables": tables}

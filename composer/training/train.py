@@ -58,6 +58,9 @@ class TrainConfig:
     # al. 2022). Trained alone on its 124 marches the network overfits within 20 steps; the
     # mix keeps what it learned of the style without its narrowness (weights/TRAINING_NOTES).
     styles: tuple[str, ...] = ()  # train and validate on these styles' tunes only (empty: all)
+    # With styles: only the tunes whose own words name their style (not the tunes of Aird's
+    # with no style word that their meter calls airs: corpus.unnamed_style_ids).
+    named_only: bool = False
     max_steps: int = 0  # >0: exactly this many steps, then the last weights are saved
     mix: float = 1.0  # saved weights = init_from + mix * (trained - init_from), with max_steps
 
@@ -86,16 +89,19 @@ def pick_device(name: str) -> torch.device:
 
 def encode_split(corpus: Path | None, style_floor: int = 0,
                  max_repeat: int = TrainConfig.max_repeat,
-                 only: tuple[str, ...] = ()) -> dict[str, list[list[int]]]:
-    """Token sequences per split (of the styles in `only`, when given); tunes the vocabulary
-    cannot hold are skipped. Training tunes of rare styles are repeated up to `style_floor`
-    tunes per style, each at most `max_repeat` times (see TrainConfig)."""
-    from composer.training.corpus import load_corpus, split_of
+                 only: tuple[str, ...] = (), named_only: bool = False
+                 ) -> dict[str, list[list[int]]]:
+    """Token sequences per split (of the styles in `only`, when given; of the tunes their
+    words name, when `named_only`); tunes the vocabulary cannot hold are skipped. Training
+    tunes of rare styles are repeated up to `style_floor` tunes per style, each at most
+    `max_repeat` times (see TrainConfig)."""
+    from composer.training.corpus import load_corpus, split_of, unnamed_style_ids
 
+    unnamed = unnamed_style_ids() if named_only else frozenset()
     splits: dict[str, list[list[int]]] = {"train": [], "valid": [], "test": []}
     styles: list[str] = []
     for tune in load_corpus(corpus):
-        if only and tune.style not in only:
+        if (only and tune.style not in only) or tune.id in unnamed:
             continue
         try:
             split = split_of(tune.id)
@@ -227,7 +233,8 @@ def train(config: TrainConfig) -> dict:
 
     if config.mix != 1.0 and not (config.max_steps and config.init_from):
         raise ValueError("mix needs init_from and max_steps: it mixes the last weights back")
-    splits = encode_split(config.corpus, config.style_floor, config.max_repeat, config.styles)
+    splits = encode_split(config.corpus, config.style_floor, config.max_repeat, config.styles,
+                          config.named_only)
     valid = batches(splits["valid"], 64, config.max_len, rng, shuffle=False)
     n_tokens = sum(len(s) for s in splits["train"])
     print(f"data: {len(splits['train'])} train / {len(splits['valid'])} valid / "
@@ -333,6 +340,7 @@ def _metadata(config: TrainConfig, splits: dict, step: int, best: float, history
             "max_repeat": config.max_repeat,
             "style_lr_scale": config.style_lr_scale,
             "styles": list(config.styles), "max_steps": config.max_steps, "mix": config.mix,
+            "named_only": config.named_only,
             "init_from": str(config.init_from) if config.init_from else None,
             "tunes": {k: len(v) for k, v in splits.items()},
             "train_tokens": sum(len(s) for s in splits["train"]),
