@@ -189,8 +189,8 @@ STYLES: dict[str, Style] = {
               # 36 airs on each of seeds 7-10, told from the held-out airs 0.68 -> 0.64, heard
               # as airs 23 -> 25 of 36 (seed 7). The ballad took it badly (0.55 -> 0.64).
               # Its own network (wave 18) learned the named airs alone, and the rhythm is
-              # theirs: 72 airs (seeds 0-5) heard as airs 0.47 -> 0.60 by a classifier that
-              # learned named tunes only (human airs 0.63 across the corpus).
+              # theirs: 36 airs (seeds 0-2) heard as airs 0.42 -> 0.69 by a classifier that
+              # learned named tunes only; over eight seeds 0.60 (the corpus's airs: 0.63).
               rhythm_fusion=0.5, own_network=True),
         Style("chorale", "a four-part Bach-style chorale (hymn)", ("4/4", "3/4"),
               (56, 84), 72, "chorale", 4, "church organ", "chorale",
