@@ -58,8 +58,8 @@ class TrainConfig:
     # al. 2022). Trained alone on its 124 marches the network overfits within 20 steps; the
     # mix keeps what it learned of the style without its narrowness (weights/TRAINING_NOTES).
     styles: tuple[str, ...] = ()  # train and validate on these styles' tunes only (empty: all)
-    # With styles: only the tunes whose own words name their style (not the tunes of Aird's
-    # with no style word that their meter calls airs: corpus.unnamed_style_ids).
+    # Only the tunes whose own words, book or section name their style (not the tunes of
+    # Aird's with no style word that their meter calls airs: corpus.named).
     named_only: bool = False
     max_steps: int = 0  # >0: exactly this many steps, then the last weights are saved
     mix: float = 1.0  # saved weights = init_from + mix * (trained - init_from), with max_steps
@@ -95,13 +95,13 @@ def encode_split(corpus: Path | None, style_floor: int = 0,
     words name, when `named_only`); tunes the vocabulary cannot hold are skipped. Training
     tunes of rare styles are repeated up to `style_floor` tunes per style, each at most
     `max_repeat` times (see TrainConfig)."""
-    from composer.training.corpus import load_corpus, split_of, unnamed_style_ids
+    from composer.training.corpus import load_corpus, named, split_of
 
-    unnamed = unnamed_style_ids() if named_only else frozenset()
+    tunes = load_corpus(corpus)
     splits: dict[str, list[list[int]]] = {"train": [], "valid": [], "test": []}
     styles: list[str] = []
-    for tune in load_corpus(corpus):
-        if (only and tune.style not in only) or tune.id in unnamed:
+    for tune in named(tunes) if named_only else tunes:
+        if only and tune.style not in only:
             continue
         try:
             split = split_of(tune.id)
