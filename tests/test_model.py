@@ -235,11 +235,11 @@ def test_rare_styles_are_repeated_up_to_the_floor_and_no_more() -> None:
 
 def test_a_style_network_can_learn_from_the_tunes_named_as_the_style_alone() -> None:
     from composer.data import TINY_CORPUS_PATH
-    from composer.training.corpus import load_corpus, split_of, unnamed_style_ids
+    from composer.training.corpus import load_corpus, named, split_of
     from composer.training.train import encode_split
 
     airs = [t for t in load_corpus(TINY_CORPUS_PATH) if t.style == "air"]
-    named_airs = [t for t in airs if t.id not in unnamed_style_ids()]
+    named_airs = named(airs)
     assert 0 < len(named_airs) < len(airs)  # the fixture holds both kinds
     splits = encode_split(TINY_CORPUS_PATH, only=("air",), named_only=True)
     assert sum(map(len, splits.values())) == len(named_airs)
