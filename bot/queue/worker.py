@@ -139,8 +139,14 @@ class Worker:
             await self.hand_back(item)  # past the grace time: another worker does it
         for task in [*tasks, *self.tasks]:
             task.cancel()
-        try:  # never hang on the way out: systemd or docker would kill us anyway
+        # Never hang on the way out (systemd or docker would kill us anyway), and close even
+        # when a cancelled task lingers: closing ends the render processes and takes our
+        # heartbeat down, so the bot and other workers see at once that we are gone.
+        try:
             await asyncio.wait_for(asyncio.gather(*tasks, *self.tasks, return_exceptions=True), 10)
+        except TimeoutError:
+            logger.error("tasks did not stop in time; closing anyway")
+        try:
             await asyncio.wait_for(self.close(), 10)
         except TimeoutError:
             logger.error("shutdown took too long; leaving anyway")
