@@ -292,7 +292,7 @@ def repeat_spec(spec: TuneSpec, tokens: list[int], level: int, seed: int) -> Tun
             if not users and ((last_two and ending) or (not last_two and rng.random() < share)):
                 given[start + j] = None
         start += part.bars
-    return replace(spec, seed=spec.seed + 7919 * level, given=tuple(given))
+    return replace(spec, seed=spec.seed + 7919 * level, given=tuple(given), rejoins=True)
 
 
 def assemble_song(plan: SongPlan, takes: list[list[Tune]]) -> Song:

@@ -24,7 +24,7 @@ from composer.sampler import (
     sample_tunes,
 )
 from composer.styles import STYLES
-from composer.tokens import VOCAB, ids_of
+from composer.tokens import MAX_COPY, VOCAB, ids_of
 
 
 @pytest.fixture(scope="module")
@@ -221,28 +221,60 @@ def test_the_network_harmonises_a_given_melody(random_model):
     assert [b.chords for b in after.bars] != [b.chords for b in before.bars]  # chords anew
 
 
+def _repeats(sequence: list[int]) -> list[int]:
+    """Per bar: k when its body is the body k bars back (the nearest), else 0."""
+    bodies = bar_bodies(sequence)
+    return [next((k for k in range(1, min(MAX_COPY, i) + 1) if bodies[i - k] == body), 0)
+            for i, body in enumerate(bodies)]
+
+
+# A repeat's first note taken whatever the network thinks of it: every COPY plays out.
+ALWAYS_ENTER = 50.0
+
+
 def test_no_bar_is_played_three_times_in_a_row_by_copying(random_model):
     specs = [TuneSpec("reel", Meter(4, 4), "major", (PartSpec(8, "full"), PartSpec(8, "full")),
                       2, (55, 84), seed) for seed in range(20)]
-    sequences, _ = sample_tokens(random_model, specs, SamplingOptions(copy_bias=6.0))
-    copy_one = ids_of("COPY:1")[0]
-    assert any(copy_one in s for s in sequences)  # the bias does make it copy
-    for sequence in sequences:
-        bodies = bar_bodies(sequence)
-        assert not any(a == b == (copy_one,) for a, b in zip(bodies, bodies[1:], strict=False))
+    options = SamplingOptions(copy_bias=6.0, repeat_entry_bias=ALWAYS_ENTER)
+    sequences, _ = sample_tokens(random_model, specs, options)
+    repeats = [_repeats(s) for s in sequences]
+    assert any(1 in r for r in repeats)  # the bias does make it copy the bar before
+    assert not any(a == b == 1 for r in repeats for a, b in zip(r, r[1:], strict=False))
 
 
 def test_a_part_opens_and_cadences_on_bars_written_out(random_model):
     """A part's first and last bars are never copies; the bar before the cadence may be."""
     specs = [TuneSpec("reel", Meter(4, 4), "major", (PartSpec(8, "full"), PartSpec(8, "half")),
                       2, (55, 84), seed) for seed in range(30)]
-    sequences, _ = sample_tokens(random_model, specs, SamplingOptions(copy_bias=6.0))
-    copies = set(ids_of("COPY:"))
-    copied = [[len(body) == 1 and body[0] in copies for body in bar_bodies(sequence)]
-              for sequence in sequences]
+    options = SamplingOptions(copy_bias=6.0, repeat_entry_bias=ALWAYS_ENTER)
+    sequences, _ = sample_tokens(random_model, specs, options)
+    copied = [_repeats(s) for s in sequences]
     assert all(len(bars) == 16 for bars in copied)
     assert not any(bars[i] for bars in copied for i in (0, 7, 8, 15))
     assert any(bars[i] for bars in copied for i in (6, 14))
+
+
+def test_a_repeat_is_written_out_and_its_first_note_may_be_declined(random_model):
+    """A COPY reaches the network as the notes it repeats; where the network declines the
+    repeat's first note, the bar goes on anew (same chords and opening length)."""
+    specs = [TuneSpec("reel", Meter(4, 4), "major", (PartSpec(8, "full"),), 2, (55, 84), seed)
+             for seed in range(20)]
+    copies = set(ids_of("COPY:"))
+    kept, _ = sample_tokens(random_model, specs, SamplingOptions(
+        copy_bias=6.0, repeat_entry_bias=ALWAYS_ENTER))
+    declined, _ = sample_tokens(random_model, specs, SamplingOptions(
+        copy_bias=6.0, repeat_entry_bias=-ALWAYS_ENTER))
+    assert not copies & {t for s in kept + declined for t in s}
+    assert sum(map(bool, (k for s in kept for k in _repeats(s)))) >= 20
+    varied = 0
+    for sequence in declined:
+        bodies = bar_bodies(sequence)
+        assert not any(_repeats(sequence))
+        # A declined repeat keeps the bar's chords: some bar shares an earlier one's chords
+        # and first length, but not its first note.
+        varied += any(bodies[i][:3] == bodies[j][:3] and bodies[i][3] != bodies[j][3]
+                      for i in range(len(bodies)) for j in range(max(0, i - MAX_COPY), i))
+    assert varied >= 10
 
 
 def test_style_guidance_moves_a_style_away_from_plain_folk(random_model):
