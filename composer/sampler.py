@@ -427,9 +427,9 @@ def _start(spec: TuneSpec) -> _Cursor:
 
 
 def bar_bodies(tokens: list[int]) -> list[tuple[int, ...]]:
-    """The body of every bar of a sampled sequence (what follows its BAR), in order, a
-    COPY written out as the bar it repeats: the `given` of a later take that keeps some of
-    these bars."""
+    """The body of every bar of a sampled sequence (what follows its BAR), in order: the
+    `given` of a later take that keeps some of these bars. A sampled sequence holds no
+    COPY: the sampler writes a repeat out (_Loop.spell_copy)."""
     bodies: list[list[int]] = []
     for token in tokens:
         word = VOCAB[token]
@@ -437,8 +437,6 @@ def bar_bodies(tokens: list[int]) -> list[tuple[int, ...]]:
             bodies.append([])
         elif word == EOS or word.startswith("PART:"):
             continue
-        elif word.startswith("COPY:"):
-            bodies[-1] = list(bodies[-1 - int(word[5:])])
         elif bodies:
             bodies[-1].append(token)
     return [tuple(body) for body in bodies]
