@@ -179,6 +179,7 @@ class _Cursor:
     repeat_entry: int | None = None
     given_now: bool = False  # the bar being written is a given one, kept so far
     tokens: list[int] = field(default_factory=list)
+    bodies: list[list[int]] = field(default_factory=list)  # bar_bodies(tokens), kept up
 
     @property
     def part_spec(self) -> PartSpec:
@@ -292,7 +293,7 @@ def _riff_copies(cursor: _Cursor, max_copy: int) -> tuple[int, ...]:
     folk tune, so after a bar that repeats the one before, no copy of those notes again."""
     if not max_copy:
         return ()
-    bodies = bar_bodies(cursor.tokens)  # the last one: this bar, not yet written
+    bodies = cursor.bodies  # the last one: this bar, not yet written
     if len(bodies) < 3 or bodies[-2] != bodies[-3]:
         return ()
     return tuple(k for k in range(1, max_copy + 1) if bodies[-1 - k] == bodies[-2])
@@ -369,6 +370,7 @@ def _held_ticks(cursor: _Cursor) -> int:
 def _advance(cursor: _Cursor, token: int) -> None:
     """Move the cursor past one emitted token."""
     cursor.tokens.append(token)
+    _add_to_bodies(cursor.bodies, token)
     word = VOCAB[token]
     spec = cursor.spec
     if word == EOS:
@@ -432,14 +434,17 @@ def bar_bodies(tokens: list[int]) -> list[tuple[int, ...]]:
     COPY: the sampler writes a repeat out (_Loop.spell_copy)."""
     bodies: list[list[int]] = []
     for token in tokens:
-        word = VOCAB[token]
-        if word == BAR:
-            bodies.append([])
-        elif word == EOS or word.startswith("PART:"):
-            continue
-        elif bodies:
-            bodies[-1].append(token)
+        _add_to_bodies(bodies, token)
     return [tuple(body) for body in bodies]
+
+
+def _add_to_bodies(bodies: list[list[int]], token: int) -> None:
+    """One more token of a sequence into its bar bodies (see bar_bodies)."""
+    word = VOCAB[token]
+    if word == BAR:
+        bodies.append([])
+    elif bodies and word != EOS and not word.startswith("PART:"):
+        bodies[-1].append(token)
 
 
 def _top_p(probs: torch.Tensor, top_p: torch.Tensor) -> torch.Tensor:
@@ -645,6 +650,6 @@ class _Loop:
         folk songs, the bar after a COPY opened with a leap of a fourth down, a fifth down or
         a seventh up 8.8% of the time by the network's odds against 4.2% in the songs; after
         a written bar 3.0% against 3.3%)."""
-        body = _soft_entry(cursor, bar_bodies(cursor.tokens)[-1 - int(VOCAB[copy][5:])])
+        body = _soft_entry(cursor, tuple(cursor.bodies[-1 - int(VOCAB[copy][5:])]))
         cursor.forced[:0] = body[1:]
         return body[0]
