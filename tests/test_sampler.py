@@ -320,6 +320,8 @@ def test_a_dance_tune_takes_its_own_share_of_the_copy_nudge(random_model, monkey
     assert shared[:6] == plain[:6] != nudged[:6]
     assert shared[6:] == nudged[6:] != plain[6:]
     assert STYLES["reel"].copying == 0.0 and STYLES["folk"].copying == 1.0
+    assert STYLES["air"].copying == 0.0  # its own share, whatever the dance form's
+    assert replace(STYLES["reel"], copy_share=0.3).copying == 0.3
 
 
 def test_a_dance_part_comes_back_as_it_was_but_for_a_second_ending(random_model):
