@@ -16,6 +16,7 @@ import random
 from dataclasses import dataclass, field, replace
 from itertools import product
 
+from composer.form import RITARDANDO_BARS, ritardando_factors
 from composer.instruments import get_instrument
 from composer.music import (
     MAJOR_TONICS,
@@ -38,8 +39,6 @@ DRUM_CHANNEL = 9  # GM percussion (channel 10 to humans)
 BASS_RANGE = (28, 55)  # E1..G3
 CHORD_FLOOR = 48  # lowest note of a chord voicing (C3): lower gets muddy
 JITTER_MS = 10.0  # the most a note is nudged off the grid
-RITARDANDO_BARS = 2  # how many of the coda's last bars slow down
-RITARDANDO_END = 0.7  # final tempo as a fraction of the song's tempo
 END_TAIL_SECONDS = 1.5  # room after the last note so the synth can ring out
 
 # GM percussion keys
@@ -683,8 +682,7 @@ def _tempo_map(song: Song, slots: list[Slot], base_us: int) -> list[tuple[int, i
         rit = own[-RITARDANDO_BARS:]
         start, end = rit[0].start, rit[-1].start + rit[-1].bar.ticks
         steps = max(1, (end - start) // beat)
-        for k in range(steps):
-            factor = 1 - (1 - RITARDANDO_END) * ((k + 1) / steps) ** 1.3
+        for k, factor in enumerate(ritardando_factors(steps)):
             tempos.append(((start + k * beat) * SCALE, round(base_us / factor)))
         if end < sum(bar.ticks for bar in song.bars):  # back to tempo after it
             tempos.append((end * SCALE, base_us))

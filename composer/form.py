@@ -15,8 +15,9 @@ Three shapes, by `Style.form`:
              (Stollen, Stollen, Abgesang).
 
 The composer never changes the tempo to fit a length, so the planner picks bars per
-section and the number of repeats so the total lands within 10% of the request
-(or within half a bar, for tiny requests at slow tempos where whole bars cannot).
+section and the number of repeats so the total, as played with its closing slowdown,
+lands within 10% of the request (or within half a bar, for tiny requests at slow tempos
+where whole bars cannot).
 """
 
 from __future__ import annotations
@@ -33,6 +34,10 @@ from composer.styles import Style
 MIN_SECONDS = 15
 MAX_SECONDS = 300
 TOLERANCE = 0.10  # the plan's length may miss the request by this fraction
+# Every song slows into its last bars (the arranger's tempo map), which lengthens it: a
+# 90-second hornpipe planned at 99 s played 99.7 s when the plan counted bars alone.
+RITARDANDO_BARS = 2  # how many of the last section's bars slow down
+RITARDANDO_END = 0.7  # final tempo as a fraction of the song's tempo
 
 # Default length when the request names none: a song's full form takes about two
 # minutes, a dance tune goes round about three times, a lullaby is shorter.
@@ -74,7 +79,10 @@ class FormPlan:
     tempo_bpm: int
 
     def section_seconds(self) -> list[float]:
-        return [s.bars * self.seconds_per_bar for s in self.sections]
+        """Each section's seconds, the last one's with its slowdown."""
+        seconds = [s.bars * self.seconds_per_bar for s in self.sections]
+        seconds[-1] += self.seconds_total - self.bars_total * self.seconds_per_bar
+        return seconds
 
     def to_json(self) -> dict:
         """Sections with bars and seconds, for the song's JSON file."""
@@ -84,6 +92,17 @@ class FormPlan:
         data["seconds_total"] = round(self.seconds_total, 2)
         data["seconds_per_bar"] = round(self.seconds_per_bar, 4)
         return data
+
+
+def ritardando_factors(beats: int) -> list[float]:
+    """The tempo on each beat of a slowdown `beats` long, as a fraction of the song's."""
+    return [1 - (1 - RITARDANDO_END) * ((k + 1) / beats) ** 1.3 for k in range(beats)]
+
+
+def ritardando_bars(meter: Meter, last_section_bars: int = RITARDANDO_BARS) -> float:
+    """How much longer, in bars, the slowdown over a song's last bars makes it."""
+    beats = min(RITARDANDO_BARS, last_section_bars) * meter.beats
+    return sum(1 / f - 1 for f in ritardando_factors(beats)) / meter.beats
 
 
 def default_length_seconds(style: Style) -> int:
@@ -116,16 +135,19 @@ def plan_form(style: Style, meter: Meter, tempo_bpm: int, length_seconds: int | 
     if first_bars:
         candidates = (_with_first(c, first_bars) for c in candidates)
 
+    slowdown = ritardando_bars(meter)  # as played; a last section of one bar slows less
+
     def cost(candidate: tuple[float, int, Callable[[], list[PlannedSection]]]) -> float:
         shape_cost, bars, _ = candidate
-        error = abs(bars - target_bars) / target_bars
+        error = abs(bars + slowdown - target_bars) / target_bars
         return shape_cost + 4 * error + (100 if error > TOLERANCE else 0)
 
     # min() keeps the first of equals, and candidates come in a fixed order: deterministic.
     _, bars, build = min(candidates, key=cost)
     sections = build()
-    single = first_bars or max(1, round(target_bars))
-    miss, single_miss = abs(bars - target_bars), abs(single - target_bars)
+    single = first_bars or max(1, round(target_bars - slowdown))
+    miss = abs(bars + slowdown - target_bars)
+    single_miss = abs(single + ritardando_bars(meter, single) - target_bars)
     if miss > TOLERANCE * target_bars and single_miss < miss:
         sections = _single_section(style, single)  # a tiny request: one phrase fits best
 
@@ -137,7 +159,8 @@ def plan_form(style: Style, meter: Meter, tempo_bpm: int, length_seconds: int | 
     bars_total = sum(s.bars for s in sections)
     return FormPlan(
         sections=sections, materials=materials, bars_total=bars_total,
-        seconds_total=bars_total * bar_seconds, seconds_per_bar=bar_seconds,
+        seconds_total=(bars_total + ritardando_bars(meter, sections[-1].bars)) * bar_seconds,
+        seconds_per_bar=bar_seconds,
         target_seconds=target, style=style.id, meter=meter.name, tempo_bpm=tempo_bpm,
     )
 

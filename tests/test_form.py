@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 import pytest
 
 from composer.form import (
@@ -42,14 +44,13 @@ def _check(plan: FormPlan, style: Style, meter: Meter, tempo: int, length: int |
 
     sections = plan.sections
     assert plan.bars_total == sum(s.bars for s in sections)
-    assert plan.seconds_total == pytest.approx(plan.bars_total * bar_seconds)
+    # The last bars' slowdown adds under a bar (tests/test_model.py: as the arranger plays it).
+    assert 0 < plan.seconds_total - plan.bars_total * bar_seconds < bar_seconds
     assert sum(plan.section_seconds()) == pytest.approx(plan.seconds_total)
-    if target >= 30:
-        # A song and a chorale have an intro; a dance set starts on its tune where the
-        # length allows.
-        if style.form != "dance":
-            assert sections[0].kind == "Intro", plan_summary(plan)
-        assert sections[-1].kind == "Coda", plan_summary(plan)
+    # A song and a chorale have an intro; a dance set starts on its tune where the length
+    # allows.
+    if target >= 30 and style.form != "dance":
+        assert sections[0].kind == "Intro", plan_summary(plan)
     assert sections[-1].ritardando
     assert not any(s.ritardando for s in sections[:-1])
 
@@ -177,6 +178,17 @@ def test_deterministic_and_clamped() -> None:
     assert plan_form(style, meter, 144, 36000).target_seconds == MAX_SECONDS
     with pytest.raises(ValueError):
         plan_form(style, meter, 0, 100)
+
+
+def test_a_song_of_half_a_minute_or_more_ends_with_a_coda_where_one_fits() -> None:
+    """A coda ends the song, but not at the cost of the length: a 60-second march at 60
+    bars a minute plays AABB (65 s with its slowdown) rather than AABB and a bar (67 s)."""
+    plans = [plan_form(style, meter, tempo, length) for style, meter, tempo in COMBOS
+             for length in LENGTHS if (length or 90) >= 30]
+    ends = [p.sections[-1].kind for p in plans]
+    assert ends.count("Coda") >= 0.95 * len(plans), Counter(ends)
+    march = plan_form(STYLES["march"], Meter.parse("2/4"), 60, 60)
+    assert plan_summary(march) == "AABB" and march.seconds_total < 66
 
 
 def test_to_json_has_seconds_per_section() -> None:

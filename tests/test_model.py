@@ -177,6 +177,24 @@ def test_the_band_plays_the_melody_where_the_composer_put_it(style, seed, length
     assert played == written
 
 
+@pytest.mark.parametrize("style,meter,tempo,length", [("hornpipe", "2/2", 80, None),
+                                                      ("chorale", "4/4", 68, 45),
+                                                      ("folk", "6/8", 90, 30)])
+def test_a_song_plays_as_long_as_its_plan_says_slowdown_and_all(style, meter, tempo, length):
+    """The plan counts the last bars' ritardando, so the length asked for is the length
+    played: this hornpipe was planned at 99 s for 90 and played 99.7 s."""
+    from composer.arrange import arrange
+    from composer.compose import plan_song
+
+    request = SongRequest(style=style, meter=meter, tempo_bpm=tempo, length_seconds=length)
+    plan = plan_song(request, 1).form
+    arranged = arrange(compose(request, seed=1), 1)
+    played = arranged.seconds_at(arranged.music_end)
+    assert played == pytest.approx(plan.seconds_total, abs=0.01)
+    assert abs(played - plan.target_seconds) <= 0.1 * plan.target_seconds
+    assert played > plan.bars_total * plan.seconds_per_bar  # it does slow down
+
+
 def test_a_style_holds_from_its_token_on_and_is_carried_across_calls() -> None:
     folk, march, bar = INDEX["STYLE:folk"], INDEX["STYLE:march"], INDEX["BAR"]
     ids = torch.tensor([[INDEX["BOS"], march, bar, bar, folk, bar]])

@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from composer.form import ritardando_bars
 from composer.model import DEFAULT_WEIGHTS, WEIGHTS_DIR, TuneLSTM, load_model, read_metadata
 from composer.music import Tune
 from composer.sampler import Grammar, PartSpec, TuneSpec, sample_tunes
@@ -219,8 +220,10 @@ def song_as_tune(song) -> Tune:
 
 
 def song_seconds(song) -> float:
-    ticks = sum(bar.ticks for bar in song.bars)
-    return ticks / song.meter.beat_ticks * 60 / song.tempo_bpm
+    """How long the song plays, its closing slowdown included."""
+    bars = sum(bar.ticks for bar in song.bars) / song.meter.bar_ticks
+    bars += ritardando_bars(song.meter, len(song.sections[-1].bars))
+    return bars * song.meter.beats * 60 / song.tempo_bpm
 
 
 def marker_rate(songs: list) -> tuple[float, str]:
